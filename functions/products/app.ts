@@ -1,0 +1,55 @@
+/** The products service: catalogue CRUD, cursor pagination and a streamed NDJSON export. */
+import type { Context } from "hono";
+import { stream } from "hono/streaming";
+import { requireEnv, type TenantEnv, type TenantContextOptions } from "@tenantkit/tenant-context";
+import { createServiceApp } from "@tenantkit/shared/service-app";
+import { createProductStore, type ProductStore } from "./product-store.ts";
+import {
+  createProductRoute,
+  deleteProductRoute,
+  exportProductsRoute,
+  getProductRoute,
+  listProductsRoute,
+  replaceProductRoute,
+} from "./routes.ts";
+import { createProduct } from "./use-cases/create-product.ts";
+import { deleteProduct } from "./use-cases/delete-product.ts";
+import { exportProducts } from "./use-cases/export-products.ts";
+import { getProduct } from "./use-cases/get-product.ts";
+import { listProducts } from "./use-cases/list-products.ts";
+import { replaceProduct } from "./use-cases/replace-product.ts";
+
+const products = (c: Context<TenantEnv>): ProductStore => createProductStore(c.var.data.table("products"));
+
+/** Builds the app; tests pass their own tenant-context options (fakes), Lambda uses the environment. */
+export function createProductsApp(options: TenantContextOptions = { tables: { products: requireEnv("PRODUCTS_TABLE") } }) {
+  const app = createServiceApp(options);
+
+  app.openapi(createProductRoute, async (c) => c.json(await createProduct(products(c), c.req.valid("json")), 201));
+
+  app.openapi(listProductsRoute, async (c) => c.json(await listProducts(products(c), c.req.valid("query")), 200));
+
+  // Declared before /products/{id} so that "export" is not taken for an id. A stream is not a
+  // typed JSON response, so the route is documented and handled separately.
+  app.openAPIRegistry.registerPath(exportProductsRoute);
+  app.get("/products/export", (c) => {
+    const store = products(c);
+    c.header("Content-Type", "application/x-ndjson");
+    return stream(c, async (out) => {
+      for await (const product of exportProducts(store)) await out.write(`${JSON.stringify(product)}\n`);
+    });
+  });
+
+  app.openapi(getProductRoute, async (c) => c.json(await getProduct(products(c), c.req.valid("param").id), 200));
+
+  app.openapi(replaceProductRoute, async (c) =>
+    c.json(await replaceProduct(products(c), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  app.openapi(deleteProductRoute, async (c) => {
+    await deleteProduct(products(c), c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

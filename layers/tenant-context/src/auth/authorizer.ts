@@ -1,0 +1,98 @@
+/** The Lambda REQUEST authorizer: verify the JWT, load the tenant, answer Allow with the tenant context. */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { awsRegion, requireEnv } from "../config.ts";
+import { UnauthorizedError } from "../http/errors.ts";
+import { logger } from "../observability/logger.ts";
+import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
+import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
+
+export interface AuthorizerOptions {
+  verifier?: TokenVerifier;
+  registry?: TenantRegistry;
+}
+
+/** What services find in `requestContext.authorizer` (API Gateway keeps only flat string values). */
+export interface AuthorizerContext {
+  tenantId: string;
+  tier: string;
+  userId: string;
+  /** comma-separated roles */
+  roles: string;
+  [key: string]: string;
+}
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+  const headers = event.headers ?? {};
+  const name = Object.keys(headers).find((h) => h.toLowerCase() === "authorization");
+  const match = name ? /^Bearer ([^\s]+)$/i.exec(headers[name] ?? "") : null;
+  return match?.[1];
+}
+
+/**
+ * The policy covers every method of the stage, because API Gateway caches one decision per
+ * token for all routes (ReauthorizeEvery).
+ */
+function stageWildcard(methodArn: string): string {
+  const [arnPrefix, apiId, stage] = methodArn.split("/");
+  return `${arnPrefix}/${apiId}/${stage}/*`;
+}
+
+function policy(effect: "Allow" | "Deny", resource: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }],
+  };
+}
+
+/**
+ * Creates the authorizer handler. Invalid or missing tokens throw `Unauthorized` (API Gateway
+ * answers 401); a tenant that is not ACTIVE gets a Deny (403).
+ *
+ * @example
+ * // functions/authorizer/handler.ts
+ * export const handler = createAuthorizer();
+ */
+export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHandler {
+  const verifier =
+    options.verifier ??
+    createTokenVerifier({
+      region: awsRegion(),
+      userPoolId: requireEnv("USER_POOL_ID"),
+      clientId: requireEnv("USER_POOL_CLIENT_ID"),
+    });
+  const registry = options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
+
+  return async function authorize(event) {
+    logger.resetKeys();
+    logger.appendKeys({ correlation_id: event.requestContext?.requestId });
+    try {
+      const token = bearerToken(event);
+      if (!token) throw new UnauthorizedError("no bearer token");
+      const identity = await verifier.verify(token);
+      const tenant = await registry.get(identity.tenantId);
+      if (!tenant) throw new UnauthorizedError("tenant does not exist");
+      logger.appendKeys({ tenant_id: tenant.tenantId, tier: tenant.tier, user_id: identity.userId });
+      const resource = stageWildcard(event.methodArn);
+      if (tenant.status !== "ACTIVE") {
+        logger.info("tenant is not active", { status: tenant.status });
+        return { principalId: identity.userId, policyDocument: policy("Deny", resource) };
+      }
+      const context: AuthorizerContext = {
+        tenantId: tenant.tenantId,
+        tier: tenant.tier,
+        userId: identity.userId,
+        roles: identity.roles.join(","),
+      };
+      return { principalId: identity.userId, policyDocument: policy("Allow", resource), context };
+    } catch (error) {
+      if (error instanceof UnauthorizedError) {
+        logger.info("token refused", { reason: error.reason });
+        throw new Error("Unauthorized");
+      }
+      logger.error("authorizer failed", { error: error as Error });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,123 @@
+/** Verifies Cognito JWTs with jose: RS256 only, issuer, lifetime, token_use, client id, tenant claim. */
+import { createHash } from "node:crypto";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
+import { LRUCache } from "lru-cache";
+import { UnauthorizedError } from "../http/errors.ts";
+import { type Role, rolesFromGroups } from "./roles.ts";
+
+/** The claim that carries the tenant id: immutable, set only by the control plane. */
+export const TENANT_CLAIM = "custom:tenantId";
+
+/** Tenant ids are lowercase slugs; anything else in the claim is refused. */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/** Who the caller is, from a verified token. */
+export interface VerifiedIdentity {
+  tenantId: string;
+  userId: string;
+  email: string | undefined;
+  roles: Role[];
+  tokenUse: "id" | "access";
+  /** seconds since the epoch */
+  expiresAt: number;
+}
+
+export interface TokenVerifierOptions {
+  region: string;
+  userPoolId: string;
+  clientId: string;
+  /**
+   * Where the signing keys are. Defaults to the issuer's JWKS, or `<AWS_ENDPOINT_URL>/<pool>/...`
+   * when the standard endpoint variable points the SDK elsewhere (the local stack).
+   */
+  jwksUrl?: string;
+  /** tolerated clock skew for exp/nbf/iat, seconds */
+  clockToleranceSeconds?: number;
+  /** verified tokens remembered (keyed by a hash) until they expire */
+  cacheSize?: number;
+}
+
+export interface TokenVerifier {
+  /** Verifies a compact JWT; throws `UnauthorizedError` with the reason otherwise. */
+  verify(token: string): Promise<VerifiedIdentity>;
+}
+
+/** Largest token accepted; Cognito tokens are a few KB, so anything far larger is an attack. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+function defaultJwksUrl(issuer: string, userPoolId: string, env: NodeJS.ProcessEnv): string {
+  const endpoint = env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER ?? env.AWS_ENDPOINT_URL;
+  return endpoint
+    ? `${endpoint.replace(/\/$/, "")}/${userPoolId}/.well-known/jwks.json`
+    : `${issuer}/.well-known/jwks.json`;
+}
+
+function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
+  const tokenUse = payload.token_use;
+  if (tokenUse === "id") {
+    if (payload.aud !== clientId) throw new UnauthorizedError("id token audience is not this app client");
+  } else if (tokenUse === "access") {
+    if (payload.client_id !== clientId) throw new UnauthorizedError("access token client_id is not this app client");
+  } else {
+    throw new UnauthorizedError("token_use is neither id nor access");
+  }
+  const tenantId = payload[TENANT_CLAIM];
+  if (typeof tenantId !== "string" || !TENANT_ID_PATTERN.test(tenantId)) {
+    throw new UnauthorizedError("tenant claim missing or malformed");
+  }
+  if (typeof payload.sub !== "string" || payload.sub === "") throw new UnauthorizedError("sub claim missing");
+  return {
+    tenantId,
+    userId: payload.sub,
+    email: typeof payload.email === "string" ? payload.email : undefined,
+    roles: rolesFromGroups(payload["cognito:groups"]),
+    tokenUse,
+    expiresAt: payload.exp as number,
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof UnauthorizedError) return error.reason;
+  if (error instanceof errors.JOSEError) return `${error.code}: ${error.message}`;
+  return "token could not be verified";
+}
+
+/**
+ * Creates a verifier for one user pool and app client. Create it once per container (module
+ * scope): it holds the remote JWKS (fetched lazily, cached by jose, refetched on an unknown
+ * `kid` at most every 30 s) and a bounded cache of verified tokens.
+ *
+ * @example
+ * const verifier = createTokenVerifier({ region, userPoolId, clientId });
+ * const identity = await verifier.verify(bearerToken);
+ */
+export function createTokenVerifier(options: TokenVerifierOptions, env: NodeJS.ProcessEnv = process.env): TokenVerifier {
+  const issuer = `https://cognito-idp.${options.region}.amazonaws.com/${options.userPoolId}`;
+  const jwks = createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const verified = new LRUCache<string, VerifiedIdentity>({ max: options.cacheSize ?? 1000 });
+
+  return {
+    async verify(token) {
+      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("token size out of bounds");
+      const key = createHash("sha256").update(token).digest("base64url");
+      const nowSeconds = Date.now() / 1000;
+      const cached = verified.get(key);
+      if (cached && cached.expiresAt + clockTolerance > nowSeconds) return cached;
+      try {
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer,
+          algorithms: ["RS256"],
+          clockTolerance,
+          requiredClaims: ["exp", "iat", "sub", "token_use"],
+        });
+        const identity = identityFrom(payload, options.clientId);
+        const ttl = Math.floor((identity.expiresAt - nowSeconds) * 1000);
+        if (ttl > 0) verified.set(key, identity, { ttl });
+        return identity;
+      } catch (error) {
+        throw error instanceof UnauthorizedError ? error : new UnauthorizedError(reasonOf(error));
+      }
+    },
+  };
+}

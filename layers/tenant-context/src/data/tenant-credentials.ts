@@ -1,0 +1,69 @@
+/** STS credentials pinned to one tenant (session tag TenantId), cached per tenant until shortly before expiry. */
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { LRUCache } from "lru-cache";
+
+export interface TenantCredentialsOptions {
+  roleArn: string;
+  sts?: STSClient;
+  /** session length asked of STS; 900 s is the minimum STS allows */
+  durationSeconds?: number;
+  /** refresh this long before expiry so no request starts with credentials about to lapse */
+  refreshMarginSeconds?: number;
+  maxTenants?: number;
+}
+
+/** Hands out a credentials provider per tenant; at most one AssumeRole per tenant per credential lifetime. */
+export interface TenantCredentials {
+  forTenant(tenantId: string): AwsCredentialIdentityProvider;
+}
+
+/**
+ * Creates the per-tenant credential source. The role's policy limits DynamoDB to items whose
+ * partition key equals `${aws:PrincipalTag/TenantId}`, so IAM itself enforces isolation.
+ *
+ * @example
+ * const credentials = createTenantCredentials({ roleArn: requireEnv("TENANT_DATA_ROLE_ARN") });
+ * const client = new DynamoDBClient({ credentials: credentials.forTenant("acme") });
+ */
+export function createTenantCredentials(options: TenantCredentialsOptions): TenantCredentials {
+  const sts = options.sts ?? new STSClient({});
+  const durationSeconds = options.durationSeconds ?? 3600;
+  const marginMs = (options.refreshMarginSeconds ?? 300) * 1000;
+  const sessions = new LRUCache<string, Promise<AwsCredentialIdentity>>({ max: options.maxTenants ?? 500 });
+
+  async function assume(tenantId: string): Promise<AwsCredentialIdentity> {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: options.roleArn,
+        RoleSessionName: `tenant-${tenantId}`.slice(0, 64),
+        DurationSeconds: durationSeconds,
+        Tags: [{ Key: "TenantId", Value: tenantId }],
+      }),
+    );
+    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error("STS returned no credentials");
+    return {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+      expiration: Credentials.Expiration,
+    };
+  }
+
+  return {
+    forTenant(tenantId) {
+      return async () => {
+        const pending = sessions.get(tenantId);
+        if (pending) {
+          const credentials = await pending.catch(() => undefined);
+          const expiresAt = credentials?.expiration?.getTime() ?? 0;
+          if (credentials && expiresAt - marginMs > Date.now()) return credentials;
+        }
+        const fresh = assume(tenantId);
+        sessions.set(tenantId, fresh);
+        fresh.catch(() => sessions.delete(tenantId));
+        return fresh;
+      };
+    },
+  };
+}

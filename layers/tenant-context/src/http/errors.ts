@@ -1,0 +1,167 @@
+/** The one error model: named error classes that map to RFC 9457 `application/problem+json`. */
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** A field-level complaint inside a 400 problem. */
+export interface FieldError {
+  /** where the field was: body, path, query or header */
+  location: "body" | "path" | "query" | "header";
+  /** dotted path of the field, e.g. `price` or `items.0.quantity` */
+  field: string;
+  message: string;
+}
+
+/** RFC 9457 problem details as the API sends them. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/**
+ * Base class of every error the API answers deliberately. Throw a subclass anywhere in a
+ * request; `problemResponse` turns it into the HTTP answer.
+ *
+ * @example
+ * throw new NotFoundError("product", id);
+ */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, title: string, detail?: string, headers: Record<string, string> = {}) {
+    super(detail ?? title);
+    this.name = new.target.name;
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.headers = headers;
+  }
+
+  toProblem(): ProblemDetails {
+    return { type: "about:blank", title: this.title, status: this.status, ...(this.detail && { detail: this.detail }) };
+  }
+}
+
+/** 400: the request is malformed; names every offending field. */
+export class ValidationError extends ProblemError {
+  readonly errors: FieldError[];
+
+  constructor(errors: FieldError[]) {
+    const first = errors[0];
+    const detail = first
+      ? `${first.location} field '${first.field}': ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`
+      : "The request is invalid.";
+    super(400, "Bad Request", detail);
+    this.errors = errors;
+  }
+
+  override toProblem(): ProblemDetails {
+    return { ...super.toProblem(), errors: this.errors };
+  }
+}
+
+/** 401: no credentials, or credentials that do not verify. The reason is logged, never sent. */
+export class UnauthorizedError extends ProblemError {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(401, "Unauthorized", "A valid bearer token is required.", { "WWW-Authenticate": "Bearer" });
+    this.reason = reason;
+  }
+}
+
+/** 403: the caller is known but may not do this. */
+export class ForbiddenError extends ProblemError {
+  constructor(detail = "You may not perform this action.") {
+    super(403, "Forbidden", detail);
+  }
+}
+
+/** 404: the resource does not exist for this tenant (another tenant's resource is also 404). */
+export class NotFoundError extends ProblemError {
+  constructor(resource: string, id?: string) {
+    super(404, "Not Found", id ? `No ${resource} with id '${id}'.` : `No such ${resource}.`);
+  }
+}
+
+/** 409: the request conflicts with the current state. */
+export class ConflictError extends ProblemError {
+  constructor(detail: string) {
+    super(409, "Conflict", detail);
+  }
+}
+
+/** 413: the request body is larger than the API accepts. */
+export class PayloadTooLargeError extends ProblemError {
+  constructor(limitBytes: number) {
+    super(413, "Payload Too Large", `The request body must not exceed ${limitBytes} bytes.`);
+  }
+}
+
+/** 503: a dependency is unavailable or throttling after retries; the client may retry. */
+export class ServiceUnavailableError extends ProblemError {
+  constructor(detail = "A dependency is temporarily unavailable; retry later.", retryAfterSeconds = 1) {
+    super(503, "Service Unavailable", detail, { "Retry-After": String(retryAfterSeconds) });
+  }
+}
+
+/**
+ * 500 that reveals nothing: code tried to touch a key outside the caller's tenant. Always a
+ * defect, logged as a security event by the error mapper.
+ */
+export class TenantIsolationError extends ProblemError {
+  readonly violation: string;
+
+  constructor(violation: string) {
+    super(500, "Internal Server Error");
+    this.violation = violation;
+  }
+}
+
+/** SDK error names that mean "try again later" rather than "this request is wrong". */
+const RETRYABLE_AWS_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "TimeoutError",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+]);
+
+function isDependencyOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  const fault = (error as { $fault?: string }).$fault;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return (
+    RETRYABLE_AWS_ERRORS.has(error.name) ||
+    (code !== undefined && RETRYABLE_AWS_ERRORS.has(code)) ||
+    (fault === "server" && (status === undefined || status >= 500))
+  );
+}
+
+/** Maps any thrown value to the `ProblemError` that answers it (unknown errors become a bare 500). */
+export function toProblemError(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (isDependencyOutage(error)) return new ServiceUnavailableError();
+  return new ProblemError(500, "Internal Server Error");
+}
+
+/** The HTTP response for a problem, with `application/problem+json`. */
+export function problemResponse(problem: ProblemError, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problem.toProblem()), {
+    status: problem.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers, ...headers },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * @module
+ * The tenant-context layer: the one place multi-tenancy lives. It verifies Cognito JWTs (the
+ * Lambda authorizer and the `tenantContext()` middleware), binds data access to the caller's
+ * tenant (STS session tags for IAM, key checks in process), tags logs and metrics with tenant
+ * and tier, and maps errors to `application/problem+json`. Services import from here and stay
+ * tenant-agnostic. Built into one bundled file at `/opt/nodejs/node_modules/@tenantkit/tenant-context`.
+ */
+export { type AuthorizerContext, type AuthorizerHandler, createAuthorizer } from "./auth/authorizer.ts";
+export { ROLES, type Role } from "./auth/roles.ts";
+export {
+  createTokenVerifier,
+  TENANT_CLAIM,
+  TENANT_ID_PATTERN,
+  type TokenVerifier,
+  type VerifiedIdentity,
+} from "./auth/token-verifier.ts";
+export { awsRegion, requireEnv } from "./config.ts";
+export { createTenantCredentials, type TenantCredentials } from "./data/tenant-credentials.ts";
+export { createTenantDataSource, type TenantData, type TenantDataSource } from "./data/tenant-data.ts";
+export {
+  ConditionFailedError,
+  createTenantScopedTable,
+  type Item,
+  type QueryPage,
+  TENANT_KEY,
+  type TenantTable,
+  type TransactionWrite,
+} from "./data/tenant-scoped-table.ts";
+export {
+  ConflictError,
+  type FieldError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  problemResponse,
+  ServiceUnavailableError,
+  TenantIsolationError,
+  UnauthorizedError,
+  ValidationError,
+} from "./http/errors.ts";
+export {
+  CORRELATION_HEADER,
+  handleError,
+  handleNotFound,
+  type LambdaBindings,
+  requireRole,
+  type Tenant,
+  type TenantContextOptions,
+  type TenantEnv,
+  tenantContext,
+} from "./http/tenant-context.ts";
+export { logger } from "./observability/logger.ts";
+export { MetricUnit, metrics } from "./observability/metrics.ts";
+export {
+  createTenantRegistry,
+  TENANT_STATUSES,
+  type TenantRecord,
+  type TenantRegistry,
+  type TenantStatus,
+  TIERS,
+  type Tier,
+} from "./registry/tenant-registry.ts";

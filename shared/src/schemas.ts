@@ -1,0 +1,47 @@
+/** Schemas every service's routes share: ids, page size, cursors, problem bodies. */
+import { z } from "@hono/zod-openapi";
+
+export const MAX_PAGE_SIZE = 100;
+
+/** Resource ids are UUIDs; anything else is a 400 naming the `id` path parameter. */
+export const IdParams = z.object({
+  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" }, example: "0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11" }),
+});
+
+/** `?limit=&cursor=` of every list route. */
+export const PageQuery = z.object({
+  limit: z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` })
+    .default(20)
+    .openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048, { error: "is too long" })
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "`nextCursor` of the previous page" }),
+});
+
+/** RFC 9457 problem details, as every error is answered. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z
+      .array(z.object({ location: z.enum(["body", "path", "query", "header"]), field: z.string(), message: z.string() }))
+      .optional(),
+  })
+  .openapi("Problem");
+
+/** The error responses every route can give, for route definitions. */
+export const problemResponses = {
+  400: { description: "Invalid request", content: { "application/problem+json": { schema: Problem } } },
+  401: { description: "Missing or invalid token", content: { "application/problem+json": { schema: Problem } } },
+  403: { description: "Not allowed", content: { "application/problem+json": { schema: Problem } } },
+  404: { description: "Not found (also for another tenant's resources)", content: { "application/problem+json": { schema: Problem } } },
+} as const;

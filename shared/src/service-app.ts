@@ -1,0 +1,75 @@
+/** Builds a service's Hono app with the wiring every service shares: validation errors, error model, tenant context. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import {
+  type FieldError,
+  handleError,
+  handleNotFound,
+  PayloadTooLargeError,
+  ProblemError,
+  type TenantContextOptions,
+  type TenantEnv,
+  tenantContext,
+  ValidationError,
+} from "@tenantkit/tenant-context";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+
+/** Largest JSON body a service accepts; API Gateway's own limit is 10 MB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const LOCATIONS: Record<string, FieldError["location"]> = {
+  json: "body",
+  form: "body",
+  param: "path",
+  query: "query",
+  header: "header",
+};
+
+/** Turns zod issues into field errors that name the field and where it was. */
+export function fieldErrors(error: ZodError, target: string): FieldError[] {
+  const location = LOCATIONS[target] ?? "body";
+  return error.issues.map((issue) => ({
+    location,
+    field: issue.path.length > 0 ? issue.path.join(".") : "(root)",
+    message: issue.message,
+  }));
+}
+
+/**
+ * A new service app: OpenAPI-described routes validated by zod (400 problem+json naming the
+ * field), a body size limit (413), the tenant context, and the one error mapper.
+ *
+ * @example
+ * const app = createServiceApp({ tables: { products: requireEnv("PRODUCTS_TABLE") } });
+ * app.openapi(getProductRoute, async (c) => c.json(await getProduct(store(c), c.req.valid("param").id), 200));
+ */
+export function createServiceApp(options: TenantContextOptions = {}): OpenAPIHono<TenantEnv> {
+  const app = new OpenAPIHono<TenantEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw new ValidationError(fieldErrors(result.error, result.target));
+    },
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      },
+    }),
+  );
+  app.use(tenantContext(options));
+  app.onError((error, c) => {
+    // Hono's own validators throw HTTPException, e.g. for a body that is not JSON.
+    if (error instanceof HTTPException && error.status < 500) {
+      const problem =
+        error.status === 400
+          ? new ValidationError([{ location: "body", field: "(root)", message: error.message || "is malformed" }])
+          : new ProblemError(error.status, error.message || "Request rejected");
+      return handleError(problem, c);
+    }
+    return handleError(error, c);
+  });
+  app.notFound(handleNotFound);
+  return app;
+}
