@@ -19,6 +19,7 @@ export default defineConfig({
           include: ["**/*.int.test.ts"],
           exclude,
           globalSetup: ["test/setup/moto.ts"],
+          setupFiles: ["test/setup/aws-env.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

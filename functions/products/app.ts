@@ -1,8 +1,9 @@
 /** The products service: catalogue CRUD, cursor pagination and a streamed NDJSON export. */
+
+import { createServiceApp } from "@tenantkit/shared/service-app";
+import { requireEnv, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
-import { requireEnv, type TenantEnv, type TenantContextOptions } from "@tenantkit/tenant-context";
-import { createServiceApp } from "@tenantkit/shared/service-app";
 import { createProductStore, type ProductStore } from "./product-store.ts";
 import {
   createProductRoute,
@@ -22,7 +23,9 @@ import { replaceProduct } from "./use-cases/replace-product.ts";
 const products = (c: Context<TenantEnv>): ProductStore => createProductStore(c.var.data.table("products"));
 
 /** Builds the app; tests pass their own tenant-context options (fakes), Lambda uses the environment. */
-export function createProductsApp(options: TenantContextOptions = { tables: { products: requireEnv("PRODUCTS_TABLE") } }) {
+export function createProductsApp(
+  options: TenantContextOptions = { tables: { products: requireEnv("PRODUCTS_TABLE") } },
+) {
   const app = createServiceApp(options);
 
   app.openapi(createProductRoute, async (c) => c.json(await createProduct(products(c), c.req.valid("json")), 201));

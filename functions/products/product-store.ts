@@ -10,7 +10,10 @@ export interface ProductStore {
   replace(product: Product, expectedVersion: number): Promise<boolean>;
   /** the deleted product; undefined when there was none */
   remove(id: string): Promise<Product | undefined>;
-  page(limit: number, startKey?: Record<string, unknown>): Promise<{ items: Product[]; nextKey?: Record<string, unknown> }>;
+  page(
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ items: Product[]; nextKey?: Record<string, unknown> }>;
 }
 
 /** The sort key of a product item; the partition key (the tenant) is the scoped table's business. */

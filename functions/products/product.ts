@@ -3,7 +3,11 @@ import { z } from "@hono/zod-openapi";
 
 export const ProductInput = z
   .object({
-    name: z.string({ error: "is required" }).trim().min(1, { error: "must not be empty" }).max(200, { error: "must be at most 200 characters" }),
+    name: z
+      .string({ error: "is required" })
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(200, { error: "must be at most 200 characters" }),
     description: z.string().max(2000, { error: "must be at most 2000 characters" }).optional(),
     sku: z
       .string()

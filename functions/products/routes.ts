@@ -1,5 +1,5 @@
 /** The products API as OpenAPI route definitions: paths, inputs, outputs. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { IdParams, PageQuery, problemResponses } from "@tenantkit/shared/schemas";
 import { Product, ProductInput, ProductPage } from "./product.ts";
 

@@ -5,7 +5,9 @@ export const MAX_PAGE_SIZE = 100;
 
 /** Resource ids are UUIDs; anything else is a 400 naming the `id` path parameter. */
 export const IdParams = z.object({
-  id: z.uuid({ error: "must be a UUID" }).openapi({ param: { name: "id", in: "path" }, example: "0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11" }),
+  id: z
+    .uuid({ error: "must be a UUID" })
+    .openapi({ param: { name: "id", in: "path" }, example: "0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11" }),
 });
 
 /** `?limit=&cursor=` of every list route. */
@@ -33,7 +35,9 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string().optional(),
     errors: z
-      .array(z.object({ location: z.enum(["body", "path", "query", "header"]), field: z.string(), message: z.string() }))
+      .array(
+        z.object({ location: z.enum(["body", "path", "query", "header"]), field: z.string(), message: z.string() }),
+      )
       .optional(),
   })
   .openapi("Problem");
@@ -43,5 +47,8 @@ export const problemResponses = {
   400: { description: "Invalid request", content: { "application/problem+json": { schema: Problem } } },
   401: { description: "Missing or invalid token", content: { "application/problem+json": { schema: Problem } } },
   403: { description: "Not allowed", content: { "application/problem+json": { schema: Problem } } },
-  404: { description: "Not found (also for another tenant's resources)", content: { "application/problem+json": { schema: Problem } } },
+  404: {
+    description: "Not found (also for another tenant's resources)",
+    content: { "application/problem+json": { schema: Problem } },
+  },
 } as const;

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { build, type BuildOptions } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { type Json, loadTemplate, repoRoot, resourcesOfType, type Template } from "./template.ts";
 
 export const buildDir = join(repoRoot, ".tenantkit/build");

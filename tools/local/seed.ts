@@ -20,16 +20,39 @@ interface DemoTenant {
 }
 
 export const DEMO_TENANTS: DemoTenant[] = [
-  { tenantId: "acme", name: "Acme Corporation", tier: "basic", admin: "admin@acme.test", users: [{ email: "user@acme.test", role: "tenant-user" }], products: 5 },
-  { tenantId: "globex", name: "Globex Corporation", tier: "premium", admin: "admin@globex.test", users: [{ email: "user@globex.test", role: "tenant-user" }], products: 5 },
+  {
+    tenantId: "acme",
+    name: "Acme Corporation",
+    tier: "basic",
+    admin: "admin@acme.test",
+    users: [{ email: "user@acme.test", role: "tenant-user" }],
+    products: 5,
+  },
+  {
+    tenantId: "globex",
+    name: "Globex Corporation",
+    tier: "premium",
+    admin: "admin@globex.test",
+    users: [{ email: "user@globex.test", role: "tenant-user" }],
+    products: 5,
+  },
   // The SaaS operator's own tenant: its admin is also the system admin.
-  { tenantId: "tenantkit", name: "Tenantkit operators", tier: "basic", admin: "ops@tenantkit.test", users: [], products: 0 },
+  {
+    tenantId: "tenantkit",
+    name: "Tenantkit operators",
+    tier: "basic",
+    admin: "ops@tenantkit.test",
+    users: [],
+    products: 0,
+  },
 ];
 
 const SYSTEM_ADMIN = "ops@tenantkit.test";
 
 /** Seeds everything; the AWS SDK must already point at the local stack (AWS_ENDPOINT_URL). */
-export async function seedDemoData(context: ResolveContext): Promise<{ tenants: number; users: number; products: number }> {
+export async function seedDemoData(
+  context: ResolveContext,
+): Promise<{ tenants: number; users: number; products: number }> {
   const records = createDynamoDbTenantRecords(context.refs.TenantsTable as string);
   const identity = createCognitoIdentityProvider(context.refs.UserPool as string);
   const data = createTenantDataSource({
@@ -41,7 +64,13 @@ export async function seedDemoData(context: ResolveContext): Promise<{ tenants: 
   for (const tenant of DEMO_TENANTS) {
     await onboardTenant(
       { records, identity },
-      { tenantId: tenant.tenantId, name: tenant.name, tier: tenant.tier, adminEmail: tenant.admin, adminPassword: DEMO_PASSWORD },
+      {
+        tenantId: tenant.tenantId,
+        name: tenant.name,
+        tier: tenant.tier,
+        adminEmail: tenant.admin,
+        adminPassword: DEMO_PASSWORD,
+      },
     );
     users += 1;
     for (const user of tenant.users) {

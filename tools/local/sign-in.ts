@@ -6,7 +6,13 @@ export interface Tokens {
   accessToken: string;
 }
 
-export async function signIn(options: { endpoint: string; region: string; clientId: string; email: string; password: string }): Promise<Tokens> {
+export async function signIn(options: {
+  endpoint: string;
+  region: string;
+  clientId: string;
+  email: string;
+  password: string;
+}): Promise<Tokens> {
   const client = new CognitoIdentityProviderClient({
     endpoint: options.endpoint,
     region: options.region,

@@ -1,7 +1,7 @@
 /** Reads template.yaml for the local stack: CloudFormation tags, intrinsic functions, functions, routes. */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseDocument, type ScalarTag, type CollectionTag, type YAMLMap, type YAMLSeq } from "yaml";
+import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const templatePath = `${repoRoot}template.yaml`;
@@ -21,7 +21,24 @@ export interface Template {
   Resources: Record<string, Resource>;
 }
 
-const intrinsics = ["Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap", "Base64", "ImportValue", "GetAZs", "Condition"];
+const intrinsics = [
+  "Ref",
+  "GetAtt",
+  "Sub",
+  "Join",
+  "Select",
+  "Split",
+  "If",
+  "Equals",
+  "Not",
+  "And",
+  "Or",
+  "FindInMap",
+  "Base64",
+  "ImportValue",
+  "GetAZs",
+  "Condition",
+];
 
 function tagsFor(name: string): [ScalarTag, CollectionTag, CollectionTag] {
   const key = name === "Ref" || name === "Condition" ? name : `Fn::${name}`;

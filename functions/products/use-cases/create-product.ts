@@ -1,5 +1,5 @@
 /** Use case: add a product to the caller's catalogue. */
-import type { ProductInput, Product } from "../product.ts";
+import type { Product, ProductInput } from "../product.ts";
 import type { ProductStore } from "../product-store.ts";
 
 /**
@@ -9,7 +9,13 @@ import type { ProductStore } from "../product-store.ts";
  */
 export async function createProduct(store: ProductStore, input: ProductInput, now = new Date()): Promise<Product> {
   const timestamp = now.toISOString();
-  const product: Product = { ...input, id: crypto.randomUUID(), version: 1, createdAt: timestamp, updatedAt: timestamp };
+  const product: Product = {
+    ...input,
+    id: crypto.randomUUID(),
+    version: 1,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  };
   await store.create(product);
   return product;
 }

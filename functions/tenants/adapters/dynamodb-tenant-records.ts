@@ -1,7 +1,7 @@
 /** Tenant records in the tenants table (the registry the layer reads). */
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type TenantRecords, TenantExistsError } from "../ports.ts";
+import { TenantExistsError, type TenantRecords } from "../ports.ts";
 
 export function createDynamoDbTenantRecords(
   tableName: string,

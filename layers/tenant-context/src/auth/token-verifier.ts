@@ -1,6 +1,6 @@
 /** Verifies Cognito JWTs with jose: RS256 only, issuer, lifetime, token_use, client id, tenant claim. */
 import { createHash } from "node:crypto";
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { LRUCache } from "lru-cache";
 import { UnauthorizedError } from "../http/errors.ts";
 import { type Role, rolesFromGroups } from "./roles.ts";
@@ -31,6 +31,8 @@ export interface TokenVerifierOptions {
    * when the standard endpoint variable points the SDK elsewhere (the local stack).
    */
   jwksUrl?: string;
+  /** the key set itself, instead of fetching `jwksUrl` (tests) */
+  jwks?: JWTVerifyGetKey;
   /** tolerated clock skew for exp/nbf/iat, seconds */
   clockToleranceSeconds?: number;
   /** verified tokens remembered (keyed by a hash) until they expire */
@@ -91,15 +93,20 @@ function reasonOf(error: unknown): string {
  * const verifier = createTokenVerifier({ region, userPoolId, clientId });
  * const identity = await verifier.verify(bearerToken);
  */
-export function createTokenVerifier(options: TokenVerifierOptions, env: NodeJS.ProcessEnv = process.env): TokenVerifier {
+export function createTokenVerifier(
+  options: TokenVerifierOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): TokenVerifier {
   const issuer = `https://cognito-idp.${options.region}.amazonaws.com/${options.userPoolId}`;
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
+  const jwks =
+    options.jwks ?? createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const verified = new LRUCache<string, VerifiedIdentity>({ max: options.cacheSize ?? 1000 });
 
   return {
     async verify(token) {
-      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("token size out of bounds");
+      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
+        throw new UnauthorizedError("token size out of bounds");
       const key = createHash("sha256").update(token).digest("base64url");
       const nowSeconds = Date.now() / 1000;
       const cached = verified.get(key);

@@ -241,7 +241,9 @@ export function createTenantScopedTable(options: {
         const target = write.table.tableName;
         const other = createTenantKeyGuard(tenantId, target);
         if ("put" in write) {
-          return { Put: { TableName: target, Item: other.scope(write.put, "transact put"), ...conditionParams(write.options) } };
+          return {
+            Put: { TableName: target, Item: other.scope(write.put, "transact put"), ...conditionParams(write.options) },
+          };
         }
         if ("update" in write) {
           return {
@@ -254,7 +256,13 @@ export function createTenantScopedTable(options: {
           };
         }
         if ("delete" in write) {
-          return { Delete: { TableName: target, Key: other.scope(write.delete, "transact delete"), ...conditionParams(write.options) } };
+          return {
+            Delete: {
+              TableName: target,
+              Key: other.scope(write.delete, "transact delete"),
+              ...conditionParams(write.options),
+            },
+          };
         }
         return {
           ConditionCheck: {

@@ -11,7 +11,7 @@ import { createTenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import { logger } from "../observability/logger.ts";
 import { metrics, publishRequestMetrics } from "../observability/metrics.ts";
-import { createTenantRegistry, TIERS, type Tier, type TenantRegistry } from "../registry/tenant-registry.ts";
+import { createTenantRegistry, type TenantRegistry, TIERS, type Tier } from "../registry/tenant-registry.ts";
 import {
   ForbiddenError,
   NotFoundError,
@@ -78,7 +78,11 @@ function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant |
 }
 
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
-async function tenantFromToken(c: Context<TenantEnv>, verifier: TokenVerifier, registry: TenantRegistry): Promise<Tenant> {
+async function tenantFromToken(
+  c: Context<TenantEnv>,
+  verifier: TokenVerifier,
+  registry: TenantRegistry,
+): Promise<Tenant> {
   const header = c.req.header("Authorization") ?? "";
   const match = /^Bearer ([^\s]+)$/i.exec(header);
   if (!match?.[1]) throw new UnauthorizedError("no bearer token");

@@ -1,0 +1,120 @@
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { UnauthorizedError } from "../http/errors.ts";
+import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
+
+const region = "us-east-1";
+const userPoolId = "us-east-1_TEST";
+const clientId = "client-123";
+const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+
+let privateKey: CryptoKey;
+let otherKey: CryptoKey;
+let verifier: TokenVerifier;
+
+function idClaims(overrides: JWTPayload = {}): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: issuer,
+    sub: "user-1",
+    aud: clientId,
+    token_use: "id",
+    iat: now,
+    exp: now + 3600,
+    "custom:tenantId": "acme",
+    "cognito:groups": ["tenant-admin", "unrelated-group"],
+    email: "admin@acme.test",
+    ...overrides,
+  };
+}
+
+function sign(claims: JWTPayload, key: CryptoKey = privateKey, kid = "k1") {
+  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
+}
+
+async function refusal(token: string): Promise<string> {
+  const error = await verifier.verify(token).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UnauthorizedError);
+  return (error as UnauthorizedError).reason;
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256", { extractable: true });
+  privateKey = pair.privateKey;
+  otherKey = (await generateKeyPair("RS256")).privateKey;
+  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+  verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: createLocalJWKSet({ keys: [jwk] }) });
+});
+
+describe("createTokenVerifier", () => {
+  it("accepts a Cognito ID token and reads tenant, user and roles from it", async () => {
+    const identity = await verifier.verify(await sign(idClaims()));
+    expect(identity).toMatchObject({ tenantId: "acme", userId: "user-1", roles: ["tenant-admin"], tokenUse: "id" });
+  });
+
+  it("accepts an access token carrying the tenant claim and this client id", async () => {
+    const { aud: _aud, ...claims } = idClaims({ token_use: "access", client_id: clientId });
+    expect((await verifier.verify(await sign(claims))).tokenUse).toBe("access");
+  });
+
+  it("rejects an unsigned token (alg none)", async () => {
+    const header = Buffer.from(JSON.stringify({ alg: "none", kid: "k1" })).toString("base64url");
+    const body = Buffer.from(JSON.stringify(idClaims())).toString("base64url");
+    await refusal(`${header}.${body}.`);
+  });
+
+  it("rejects a token signed by another key with the same kid", async () => {
+    await refusal(await sign(idClaims(), otherKey));
+  });
+
+  it("rejects a token whose payload was altered after signing", async () => {
+    const [header, , signature] = (await sign(idClaims())).split(".");
+    const forged = Buffer.from(JSON.stringify(idClaims({ "custom:tenantId": "globex" }))).toString("base64url");
+    await refusal(`${header}.${forged}.${signature}`);
+  });
+
+  it("rejects an expired token", async () => {
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    expect(await refusal(await sign(idClaims({ iat: past, exp: past + 60 })))).toMatch(/exp/);
+  });
+
+  it("rejects a token not valid yet", async () => {
+    expect(await refusal(await sign(idClaims({ nbf: Math.floor(Date.now() / 1000) + 600 })))).toMatch(/nbf/);
+  });
+
+  it("rejects a token of another issuer", async () => {
+    await refusal(await sign(idClaims({ iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OTHER" })));
+  });
+
+  it("rejects an ID token for another app client", async () => {
+    expect(await refusal(await sign(idClaims({ aud: "other-client" })))).toMatch(/audience/);
+  });
+
+  it("rejects an access token for another app client", async () => {
+    const { aud: _aud, ...claims } = idClaims({ token_use: "access", client_id: "other-client" });
+    expect(await refusal(await sign(claims))).toMatch(/client_id/);
+  });
+
+  it("rejects a token_use other than id or access", async () => {
+    expect(await refusal(await sign(idClaims({ token_use: "refresh" })))).toMatch(/token_use/);
+  });
+
+  it("rejects a token without a tenant claim", async () => {
+    expect(await refusal(await sign(idClaims({ "custom:tenantId": undefined })))).toMatch(/tenant claim/);
+  });
+
+  it("rejects a malformed tenant claim", async () => {
+    expect(await refusal(await sign(idClaims({ "custom:tenantId": "../globex" })))).toMatch(/tenant claim/);
+  });
+
+  it("rejects an oversized token without parsing it", async () => {
+    expect(await refusal("a".repeat(20_000))).toMatch(/size/);
+  });
+
+  it("rejects garbage", async () => {
+    await refusal("not.a.jwt");
+  });
+});

@@ -1,0 +1,18 @@
+/** Vitest globalSetup of the e2e project: the whole local stack, as `npm run dev` starts it, on free ports. */
+import type {} from "vitest";
+import type { TestProject } from "vitest/node";
+import { type StackInfo, startLocalStack } from "../../tools/local/stack.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** How to reach the local stack of this test run. */
+    localStack: StackInfo;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stack = await startLocalStack({ port: 0, progress: (line) => console.log(`[local stack] ${line}`) });
+  const { context: _context, stop: _stop, ...info } = stack;
+  project.provide("localStack", info);
+  return () => stack.stop();
+}
