@@ -1,0 +1,106 @@
+import type { TenantDataSource, TenantTable, TokenVerifier } from "@tenantkit/tenant-context";
+import { UnauthorizedError } from "@tenantkit/tenant-context";
+import { describe, expect, it } from "vitest";
+import { createProductsApp } from "./app.ts";
+
+/** A data source that fails the test if a request gets as far as the database. */
+const unreachableData: TenantDataSource = {
+  forTenant: () => ({
+    table: () =>
+      new Proxy({} as TenantTable, {
+        get: () => () => {
+          throw new Error("validation should have stopped this request before any data access");
+        },
+      }),
+  }),
+};
+const refusingVerifier: TokenVerifier = {
+  verify: async () => {
+    throw new UnauthorizedError("test verifier refuses everything");
+  },
+};
+const app = createProductsApp({
+  dataSource: unreachableData,
+  verifier: refusingVerifier,
+  registry: { get: async () => undefined },
+});
+
+/** What API Gateway passes on after the Lambda authorizer allowed the request. */
+const viaAuthorizer = {
+  event: {
+    requestContext: {
+      requestId: "req-1",
+      authorizer: { tenantId: "acme", tier: "basic", userId: "u1", roles: "tenant-user" },
+    },
+  },
+};
+
+const post = (body: string) =>
+  app.request("/products", { method: "POST", body, headers: { "Content-Type": "application/json" } }, viaAuthorizer);
+
+describe("products app: requests refused before any data access", () => {
+  it("names every invalid body field in a 400 problem", async () => {
+    const res = await post(JSON.stringify({ name: "", priceCents: 1.5, currency: "euro", stock: -1 }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await res.json();
+    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      "currency",
+      "name",
+      "priceCents",
+      "stock",
+    ]);
+    expect(problem.detail).toMatch(/body field/);
+  });
+
+  it("answers a body that is not JSON with 400", async () => {
+    const res = await post("{nope");
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("answers an oversized body with 413", async () => {
+    const res = await post(
+      JSON.stringify({ name: "x", description: "y".repeat(70_000), priceCents: 1, currency: "EUR", stock: 1 }),
+    );
+    expect(res.status).toBe(413);
+  });
+
+  it("names a malformed id path parameter", async () => {
+    const res = await app.request("/products/123", {}, viaAuthorizer);
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0]).toMatchObject({ location: "path", field: "id" });
+  });
+
+  it("names an out-of-range limit and a forged cursor", async () => {
+    const limit = await app.request("/products?limit=0", {}, viaAuthorizer);
+    expect((await limit.json()).errors[0]).toMatchObject({ location: "query", field: "limit" });
+    const forged = Buffer.from(JSON.stringify({ tenantId: "globex", productId: "x" })).toString("base64url");
+    const cursor = await app.request(`/products?cursor=${forged}`, {}, viaAuthorizer);
+    expect(cursor.status).toBe(400);
+    expect((await cursor.json()).errors[0]).toMatchObject({ location: "query", field: "cursor" });
+  });
+
+  it("answers 404 problem+json for a route it does not have", async () => {
+    const res = await app.request("/nope", {}, viaAuthorizer);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("verifies the token itself when invoked without an authorizer, and refuses a bad one with 401", async () => {
+    const res = await app.request(
+      "/products",
+      { headers: { Authorization: "Bearer abc" } },
+      { event: { requestContext: {} } },
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe("Bearer");
+  });
+
+  it("echoes a well-formed correlation id, and makes one otherwise", async () => {
+    const given = await app.request("/products/123", { headers: { "X-Correlation-Id": "abc-123" } }, viaAuthorizer);
+    expect(given.headers.get("x-correlation-id")).toBe("abc-123");
+    const made = await app.request("/products/123", { headers: { "X-Correlation-Id": "bad id!" } }, viaAuthorizer);
+    expect(made.headers.get("x-correlation-id")).toBe("req-1");
+  });
+});
