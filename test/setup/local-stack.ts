@@ -11,7 +11,12 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const stack = await startLocalStack({ port: 0, progress: (line) => console.log(`[local stack] ${line}`) });
+  const stack = await startLocalStack({
+    port: 0,
+    progress: (line) => console.log(`[local stack] ${line}`),
+    // Function logs would bury the test report; set TENANTKIT_FUNCTION_LOGS=1 to see them.
+    ...(!process.env.TENANTKIT_FUNCTION_LOGS && { functionLog: () => {} }),
+  });
   const { context: _context, stop: _stop, ...info } = stack;
   project.provide("localStack", info);
   return () => stack.stop();

@@ -1,6 +1,6 @@
 /** Builds every function and layer of template.yaml the way `sam build` does, into .tenantkit/build, without Docker. */
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type BuildOptions, build } from "esbuild";
@@ -52,6 +52,9 @@ export async function buildAll(template: Template = loadTemplate(), outRoot = bu
     jobs.push([id, buildFunction(id, fn.Properties?.CodeUri, fn.Metadata.BuildProperties, outRoot)]);
   }
   await Promise.all(jobs.map(([, job]) => job));
+  // In Lambda no package.json says "module"; here the repository's does, so say CommonJS again.
+  await mkdir(outRoot, { recursive: true });
+  await writeFile(join(outRoot, "package.json"), '{ "type": "commonjs" }\n');
   return jobs.map(([id]) => id);
 }
 

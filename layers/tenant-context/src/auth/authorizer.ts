@@ -34,9 +34,10 @@ function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefine
  * The policy covers every method of the stage, because API Gateway caches one decision per
  * token for all routes (ReauthorizeEvery).
  */
-function stageWildcard(methodArn: string): string {
-  const [arnPrefix, apiId, stage] = methodArn.split("/");
-  return `${arnPrefix}/${apiId}/${stage}/*`;
+export function stageWildcard(methodArn: string): string {
+  // arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>
+  const [apiArn, stage] = methodArn.split("/");
+  return `${apiArn}/${stage}/*`;
 }
 
 function policy(effect: "Allow" | "Deny", resource: string) {

@@ -1,0 +1,72 @@
+import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { UnauthorizedError } from "../http/errors.ts";
+import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
+import { createAuthorizer, stageWildcard } from "./authorizer.ts";
+import type { TokenVerifier } from "./token-verifier.ts";
+
+const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/products/42";
+
+const verifier: TokenVerifier = {
+  async verify(token) {
+    if (token !== "good") throw new UnauthorizedError("bad token");
+    return { tenantId: "acme", userId: "u1", email: undefined, roles: ["tenant-admin"], tokenUse: "id", expiresAt: 0 };
+  },
+};
+
+function registryWith(record: Partial<TenantRecord> | undefined): TenantRegistry {
+  return {
+    get: async () =>
+      record && {
+        tenantId: "acme",
+        name: "Acme",
+        tier: "basic",
+        status: "ACTIVE",
+        createdAt: "",
+        updatedAt: "",
+        ...record,
+      },
+  };
+}
+
+const event = (authorization?: string) =>
+  ({
+    type: "REQUEST",
+    methodArn,
+    headers: authorization ? { authorization } : {},
+    requestContext: { requestId: "r1" },
+  }) as unknown as APIGatewayRequestAuthorizerEvent;
+
+describe("createAuthorizer", () => {
+  it("allows an active tenant's valid token for the whole stage, with the tenant context", async () => {
+    const authorize = createAuthorizer({ verifier, registry: registryWith({}) });
+    const result = await authorize(event("Bearer good"));
+    expect(result.policyDocument.Statement[0]).toMatchObject({
+      Effect: "Allow",
+      Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*",
+    });
+    expect(result.context).toEqual({ tenantId: "acme", tier: "basic", userId: "u1", roles: "tenant-admin" });
+  });
+
+  it("throws Unauthorized (401) for a missing or invalid token, and for an unknown tenant", async () => {
+    const authorize = createAuthorizer({ verifier, registry: registryWith({}) });
+    await expect(authorize(event())).rejects.toThrow("Unauthorized");
+    await expect(authorize(event("Bearer bad"))).rejects.toThrow("Unauthorized");
+    await expect(authorize(event("Basic good"))).rejects.toThrow("Unauthorized");
+    const unknown = createAuthorizer({ verifier, registry: registryWith(undefined) });
+    await expect(unknown(event("Bearer good"))).rejects.toThrow("Unauthorized");
+  });
+
+  it("denies (403) a tenant that is not active", async () => {
+    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "INACTIVE" }) });
+    const result = await authorize(event("Bearer good"));
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: "Deny" });
+    expect(result.context).toBeUndefined();
+  });
+});
+
+describe("stageWildcard", () => {
+  it("covers every method and path of the stage the request came to", () => {
+    expect(stageWildcard(methodArn)).toBe("arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*");
+  });
+});

@@ -1,0 +1,141 @@
+/** Starts the whole Docker-free local stack: moto, resources from template.yaml, built functions, demo data, the gateway. */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { localAwsEnv, localRegion } from "./aws-env.ts";
+import { buildAll, buildDir } from "./build.ts";
+import { type LogSink, startGateway } from "./gateway/index.ts";
+import { startMoto } from "./moto.ts";
+import { provision } from "./provision.ts";
+import { seedDemoData } from "./seed.ts";
+import { loadTemplate, type ResolveContext, repoRoot } from "./template.ts";
+
+export const LOCAL_STACK_NAME = "tenantkit-local";
+export const LOCAL_STAGE = "local";
+/** Where a running stack says how to reach it (read by `npm run token`). */
+export const stackInfoPath = join(repoRoot, ".tenantkit/stack.json");
+
+/** How to reach a running local stack. */
+export interface StackInfo {
+  url: string;
+  endpoint: string;
+  region: string;
+  userPoolId: string;
+  clientId: string;
+}
+
+export interface LocalStack extends StackInfo {
+  context: ResolveContext;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** gateway port; 0 picks a free one */
+  port?: number;
+  host?: string;
+  motoPort?: number;
+  /** progress lines (each step with its time) */
+  progress?: (line: string) => void;
+  /** moto's log lines (default: dropped) */
+  log?: (line: string) => void;
+  /** the functions' log lines (default: printed with the function id as prefix) */
+  functionLog?: LogSink;
+  /** write .tenantkit/stack.json for `npm run token` (the dev server does; tests do not) */
+  writeInfo?: boolean;
+}
+
+async function step<T>(
+  progress: (line: string) => void,
+  name: string,
+  run: () => Promise<T>,
+  done?: (value: T) => string,
+) {
+  const started = performance.now();
+  progress(`… ${name}`);
+  const value = await run();
+  const ms = Math.round(performance.now() - started);
+  progress(`✓ ${name}${done ? `: ${done(value)}` : ""} (${ms} ms)`);
+  return value;
+}
+
+/**
+ * Starts everything the README's `npm run dev` promises, in order, and returns how to reach it.
+ * `stop()` ends the gateway's workers and moto; nothing is left running.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.progress ?? (() => {});
+  const log = options.log ?? (() => {});
+  const template = loadTemplate();
+  const moto = await step(
+    progress,
+    "AWS services (moto server)",
+    () => startMoto({ port: options.motoPort ?? 0, log }),
+    (m) => m.endpoint,
+  );
+  try {
+    const awsEnv = localAwsEnv(moto.endpoint);
+    Object.assign(process.env, awsEnv);
+    const context = await step(
+      progress,
+      "resources from template.yaml",
+      () =>
+        provision({
+          endpoint: moto.endpoint,
+          template,
+          stackName: LOCAL_STACK_NAME,
+          parameters: { Stage: LOCAL_STAGE },
+        }),
+      (c) => `${Object.keys(c.refs).length} resources`,
+    );
+    await step(
+      progress,
+      "functions and layer (esbuild)",
+      () => buildAll(template),
+      (ids) => ids.join(", "),
+    );
+    await step(
+      progress,
+      "demo tenants, users and products",
+      () => seedDemoData(context),
+      (s) => `${s.tenants} tenants, ${s.users} users, ${s.products} products`,
+    );
+    const gateway = await step(
+      progress,
+      "API gateway",
+      () =>
+        startGateway({
+          template,
+          buildDir,
+          resolveContext: context,
+          extraEnv: awsEnv,
+          port: options.port ?? 3000,
+          host: options.host ?? "127.0.0.1",
+          stage: LOCAL_STAGE,
+          ...(options.functionLog && { log: options.functionLog }),
+        }),
+      (g) => g.url,
+    );
+    const info: StackInfo = {
+      url: gateway.url,
+      endpoint: moto.endpoint,
+      region: localRegion,
+      userPoolId: context.refs.UserPool as string,
+      clientId: context.refs.UserPoolClient as string,
+    };
+    if (options.writeInfo) {
+      await mkdir(join(repoRoot, ".tenantkit"), { recursive: true });
+      await writeFile(stackInfoPath, `${JSON.stringify(info, null, 2)}\n`);
+    }
+    return {
+      ...info,
+      context,
+      async stop() {
+        await gateway.close();
+        await moto.stop();
+        if (options.writeInfo) await rm(stackInfoPath, { force: true });
+      },
+    };
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+}
