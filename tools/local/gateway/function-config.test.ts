@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { functionConfig, parseHandler } from "./function-config.ts";
+import { fixtureResolveContext, fixturesDir, fixtureTemplate } from "./test-support.ts";
+
+describe("parseHandler", () => {
+  it("splits the file from the export", () => {
+    expect(parseHandler("handler.streamHandler")).toEqual({ file: "handler.js", exportName: "streamHandler" });
+    expect(parseHandler("src/v1.2/app.handler")).toEqual({ file: "src/v1.2/app.js", exportName: "handler" });
+  });
+
+  it("refuses a handler without an export", () => {
+    expect(() => parseHandler("handler")).toThrow(/<file>\.<export>/);
+  });
+});
+
+describe("functionConfig", () => {
+  const options = {
+    buildDir: "/build",
+    resolveContext: fixtureResolveContext(),
+    extraEnv: { AWS_ENDPOINT_URL: "http://127.0.0.1:5000", AWS_LAMBDA_FUNCTION_NAME: "cannot-override" },
+  };
+
+  it("finds the bundle and export under the build folder", () => {
+    const config = functionConfig(fixtureTemplate(), "streaming", options);
+
+    expect(config).toMatchObject({
+      taskRoot: "/build/streaming",
+      bundlePath: "/build/streaming/handler.js",
+      exportName: "streamHandler",
+      timeoutSeconds: 5,
+      invokedFunctionArn: "arn:aws:lambda:eu-west-1:111122223333:function:streaming",
+    });
+  });
+
+  it("resolves the template's variables, Globals included, and adds the extra ones", () => {
+    const { env } = functionConfig(fixtureTemplate(), "echo", options);
+
+    expect(env).toMatchObject({
+      STAGE: "local",
+      TABLE_NAME: "fixture-table",
+      SERVICE_NAME: "echo",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+    });
+  });
+
+  it("sets Lambda's own variables, which nothing can override", () => {
+    const { env } = functionConfig(fixtureTemplate(), "echo", options);
+
+    expect(env).toMatchObject({
+      AWS_LAMBDA_FUNCTION_NAME: "echo",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+      AWS_REGION: "eu-west-1",
+      LAMBDA_TASK_ROOT: "/build/echo",
+      NODE_PATH: "/build/layer/nodejs/node_modules:/build/echo",
+    });
+  });
+
+  it("takes the function's own Timeout over the Globals one", () => {
+    expect(functionConfig(fixtureTemplate(), "slow", options).timeoutSeconds).toBe(1);
+  });
+
+  it("refuses a layer that is not built from the template", () => {
+    const template = fixtureTemplate();
+    template.Globals = { Function: { Layers: ["arn:aws:lambda:eu-west-1:123456789012:layer:external:1"] } };
+
+    expect(() => functionConfig(template, "echo", options)).toThrow(/cannot run locally/);
+  });
+
+  it("points at the fixtures the integration tests run", () => {
+    expect(functionConfig(fixtureTemplate(), "echo", { ...options, buildDir: fixturesDir }).bundlePath).toMatch(
+      /gateway\/fixtures\/echo\/handler\.js$/,
+    );
+  });
+});

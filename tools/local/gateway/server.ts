@@ -1,0 +1,235 @@
+/** The local REST API gateway: an HTTP server that routes, authorizes and invokes the template's functions. */
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ApiRoute, apiRoutes, authorizers, type ResolveContext, type Template } from "../template.ts";
+import { type GatewayHttpResponse, problemResponse } from "./http-response.ts";
+import type { InvocationOutcome, LogSink, ResponseStreamSink } from "./lambda-worker-process.ts";
+import { printFunctionLog } from "./lambda-worker-process.ts";
+import { createLocalLambda, type LocalLambda } from "./local-lambda.ts";
+import { type ApiRequest, buildProxyEvent, type MatchedRoute } from "./proxy-event.ts";
+import { proxyResultToResponse } from "./proxy-result.ts";
+import { type AuthorizerDecision, createRequestAuthorizer } from "./request-authorizer.ts";
+import { readRestApi } from "./rest-api.ts";
+import { matchRoute } from "./routes.ts";
+
+/** API Gateway's payload limit. */
+const maxBodyBytes = 10 * 1024 * 1024;
+
+export interface GatewayOptions {
+  template: Template;
+  /** where the build put `<FunctionLogicalId>/` and `<LayerLogicalId>/nodejs/node_modules/` */
+  buildDir: string;
+  /** what the template's `Ref`/`GetAtt` resolve to locally; `AWS::Region`/`AWS::AccountId` name the ARNs */
+  resolveContext: ResolveContext;
+  /** added to every function's environment, e.g. AWS_ENDPOINT_URL and credentials */
+  extraEnv?: Record<string, string>;
+  /** default 3000; 0 picks a free port */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default: the Api's resolved StageName */
+  stage?: string;
+  /** workers per function, default 4 */
+  maxConcurrency?: number;
+  /** receives the functions' log lines; default: printed with the function id as prefix */
+  log?: LogSink;
+  /**
+   * Called after the authorizer allowed a request, before the function runs: return a response
+   * (a 429 from a usage plan, say) to answer with it instead.
+   */
+  onAuthorized?: (
+    decision: AuthorizerDecision,
+    route: ApiRoute,
+  ) => GatewayHttpResponse | undefined | Promise<GatewayHttpResponse | undefined>;
+}
+
+export interface Gateway {
+  /** e.g. `http://127.0.0.1:3000` (paths start right after it; the stage is not part of the URL) */
+  url: string;
+  port: number;
+  /** the function workers, to invoke functions outside HTTP (event sources) */
+  lambda: LocalLambda;
+  /** stops listening, drops open connections and kills every worker */
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Read to the end even when too large, so the client gets the 413 instead of a reset connection.
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= maxBodyBytes) chunks.push(chunk);
+  }
+  return size <= maxBodyBytes ? Buffer.concat(chunks) : undefined;
+}
+
+function send(res: ServerResponse, { statusCode, headers = {}, body = "" }: GatewayHttpResponse) {
+  res.writeHead(statusCode, headers);
+  res.end(body);
+}
+
+type FailedOutcome = Extract<InvocationOutcome, { status: "failed" | "timed-out" | "crashed" }>;
+
+/** The gateway's answer when an invocation went wrong: 504 for a timeout, 502 otherwise (as API Gateway). */
+function invocationFailure(outcome: FailedOutcome, functionId: string): GatewayHttpResponse {
+  switch (outcome.status) {
+    case "failed":
+      return problemResponse(502, `${functionId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    case "timed-out":
+      return problemResponse(504, `${functionId} timed out after ${outcome.timeoutSeconds} s.`);
+    case "crashed":
+      return problemResponse(
+        502,
+        `${functionId}'s process exited during the invocation (code ${outcome.exitCode}, signal ${outcome.signal}).`,
+      );
+  }
+}
+
+function bufferedResponse(outcome: InvocationOutcome, functionId: string): GatewayHttpResponse {
+  switch (outcome.status) {
+    case "succeeded": {
+      const conversion = proxyResultToResponse(outcome.payload);
+      if (conversion.ok) return conversion.response;
+      return problemResponse(502, `Malformed Lambda proxy response from ${functionId}: ${conversion.reason}.`);
+    }
+    case "streamed":
+      return problemResponse(502, `${functionId} streamed its response, but this route is not RESPONSE_STREAM.`);
+    default:
+      return invocationFailure(outcome, functionId);
+  }
+}
+
+/** Writes a streaming handler's status and headers as soon as they come, then each chunk as it comes. */
+function streamTo(res: ServerResponse, functionId: string): ResponseStreamSink {
+  return {
+    onMetadata({ statusCode = 200, headers = {}, cookies = [] }) {
+      if (res.headersSent) return;
+      try {
+        res.writeHead(statusCode, cookies.length > 0 ? { ...headers, "set-cookie": cookies } : headers);
+        res.flushHeaders();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        send(res, problemResponse(502, `${functionId} sent invalid HttpResponseStream.from metadata: ${reason}`));
+      }
+    },
+    onChunk(chunk) {
+      // Body bytes before any metadata are not a valid streaming response; the outcome answers 502.
+      if (res.headersSent && !res.writableEnded && !res.destroyed) res.write(chunk);
+    },
+    onEnd() {
+      if (res.headersSent && !res.writableEnded) res.end();
+    },
+  };
+}
+
+/** Finishes a streaming route's response once the invocation is over, if the stream did not. */
+function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome, functionId: string) {
+  if (res.headersSent) {
+    // Too late for an error status: cut the chunked body short so the client sees it is incomplete.
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  switch (outcome.status) {
+    case "succeeded":
+      return send(res, problemResponse(502, `${functionId} is not wrapped in awslambda.streamifyResponse.`));
+    case "streamed":
+      return send(res, problemResponse(502, `${functionId} wrote no HttpResponseStream.from metadata.`));
+    default:
+      return send(res, invocationFailure(outcome, functionId));
+  }
+}
+
+/**
+ * Starts the gateway.
+ *
+ * @example
+ * const gateway = await startGateway({ template: loadTemplate(), buildDir, resolveContext, extraEnv: localAwsEnv(endpoint) });
+ * await fetch(`${gateway.url}/products`, { headers: { authorization: `Bearer ${token}` } });
+ * await gateway.close();
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { template, resolveContext, onAuthorized, log = printFunctionLog } = options;
+  const routes = apiRoutes(template);
+  const api = readRestApi(template, resolveContext, options.stage);
+  const lambda = createLocalLambda({ ...options, log });
+  const authorize = createRequestAuthorizer({ api, authorizers: authorizers(template), resolveContext, lambda });
+
+  async function invokeRoute(request: ApiRequest, matched: MatchedRoute, res: ServerResponse) {
+    let authorizerContext: Record<string, string | number> | undefined;
+    if (matched.route.authorizer) {
+      const result = await authorize(matched.route.authorizer, request, matched);
+      if (!result.allowed) return send(res, result.response);
+      const refusal = await onAuthorized?.(result.decision, matched.route);
+      if (refusal) return send(res, refusal);
+      const { context, principalId } = result.decision;
+      authorizerContext = { ...context, principalId, integrationLatency: result.integrationLatency };
+    }
+    const event = buildProxyEvent(api, request, matched, authorizerContext);
+    const { functionId, streaming } = matched.route;
+    if (!streaming) return send(res, bufferedResponse(await lambda.invoke(functionId, event), functionId));
+    const outcome = await lambda.invoke(functionId, event, streamTo(res, functionId));
+    finishStreamedResponse(res, outcome, functionId);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const receivedAt = new Date();
+    const requestId = randomUUID();
+    res.setHeader("x-amzn-RequestId", requestId);
+    const rawUrl = req.url ?? "/";
+    const queryStart = rawUrl.indexOf("?");
+    const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+    const method = req.method ?? "GET";
+    if (method === "GET" && path === "/health") return send(res, { statusCode: 200, body: '{"status":"ok"}' });
+
+    const match = matchRoute(routes, method, path);
+    if (match.kind === "not-found") return send(res, problemResponse(404, `No resource matches ${path}.`));
+    if (match.kind === "method-not-allowed") {
+      const allow = match.allowedMethods.join(", ");
+      return send(res, problemResponse(405, `${path} accepts ${allow}.`, { allow }));
+    }
+    const body = await readBody(req);
+    if (!body) return send(res, problemResponse(413, `The request body exceeds ${maxBodyBytes} bytes.`));
+
+    const request: ApiRequest = {
+      requestId,
+      traceId: `Root=1-${Math.floor(receivedAt.getTime() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
+      method,
+      path,
+      rawQuery: queryStart === -1 ? "" : rawUrl.slice(queryStart + 1),
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+      localPort: req.socket.localPort ?? 0,
+      receivedAt,
+    };
+    await invokeRoute(request, match, res);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const detail = error instanceof Error ? error.message : String(error);
+      log({ functionId: "local-gateway", stream: "stderr", line: `${req.method} ${req.url}: ${detail}` });
+      if (res.headersSent) res.destroy();
+      else send(res, problemResponse(500, detail));
+    });
+  });
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3000, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    lambda,
+    close: async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
+      await lambda.close();
+    },
+  };
+}
