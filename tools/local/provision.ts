@@ -24,6 +24,16 @@ import {
   UpdateTimeToLiveCommand,
   type UpdateTimeToLiveCommandInput,
 } from "@aws-sdk/client-dynamodb";
+import {
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { localAccountId, localCredentials, localRegion } from "./aws-env.ts";
 import { type Json, loadTemplate, type ResolveContext, resolve, type Template } from "./template.ts";
 
@@ -70,6 +80,8 @@ export async function provision(options: ProvisionOptions): Promise<ResolveConte
   } finally {
     aws.dynamodb.destroy();
     aws.cognito.destroy();
+    aws.iam.destroy();
+    aws.ssm.destroy();
   }
   return context;
 }
@@ -79,6 +91,8 @@ export async function provision(options: ProvisionOptions): Promise<ResolveConte
 interface AwsClients {
   dynamodb: DynamoDBClient;
   cognito: CognitoIdentityProviderClient;
+  iam: IAMClient;
+  ssm: SSMClient;
 }
 
 interface CreatorInput {
@@ -105,6 +119,10 @@ const creators: Record<string, ResourceCreator> = {
   "AWS::Cognito::UserPoolClient": createUserPoolClient,
   "AWS::Cognito::UserPoolGroup": createUserPoolGroup,
   "AWS::IAM::Role": createRole,
+  "AWS::IAM::ManagedPolicy": createManagedPolicy,
+  "AWS::SSM::Parameter": createParameter,
+  // Who may invoke a function is API Gateway's and Cognito's business; locally nothing checks it.
+  "AWS::Lambda::Permission": async ({ logicalId }) => ({ ref: logicalId }),
   // Lambda and API Gateway are played by the local gateway: only their names are needed here.
   "AWS::Serverless::Function": async ({ logicalId, properties, context }) => {
     const name = properties.FunctionName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
@@ -210,10 +228,60 @@ async function createUserPoolGroup({ logicalId, properties, context, aws }: Crea
 // TODO(iam): create the role in moto IAM once @aws-sdk/client-iam is a dependency
 // (GetRole, else CreateRole + PutRolePolicy per inline policy). Nothing local enforces IAM yet,
 // so the names are all the local stack needs today.
-async function createRole({ logicalId, properties, context }: CreatorInput): Promise<Created> {
+/** Creates the role in moto's IAM with its trust policy and inline policies (moto stores but does not enforce them). */
+async function createRole({ logicalId, properties, context, aws }: CreatorInput): Promise<Created> {
   const name = properties.RoleName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
   const path = properties.Path ?? "/";
-  return { ref: name, attributes: { Arn: `${arnPrefix("iam", context, "")}:role${path}${name}` } };
+  const existing = await aws.iam.send(new GetRoleCommand({ RoleName: name })).catch((error: unknown) => {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  });
+  const arn =
+    existing?.Role?.Arn ??
+    (
+      await aws.iam.send(
+        new CreateRoleCommand({
+          RoleName: name,
+          Path: path,
+          AssumeRolePolicyDocument: JSON.stringify(properties.AssumeRolePolicyDocument),
+        }),
+      )
+    ).Role?.Arn ??
+    `${arnPrefix("iam", context, "")}:role${path}${name}`;
+  for (const policy of properties.Policies ?? []) {
+    await aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: name,
+        PolicyName: policy.PolicyName,
+        PolicyDocument: JSON.stringify(policy.PolicyDocument),
+      }),
+    );
+  }
+  return { ref: name, attributes: { Arn: arn } };
+}
+
+/** A managed policy: its Ref is its ARN. Created in moto's IAM so that functions' policies resolve. */
+async function createManagedPolicy({ logicalId, properties, context, aws }: CreatorInput): Promise<Created> {
+  const name = properties.ManagedPolicyName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
+  const arn = `${arnPrefix("iam", context, "")}:policy/${name}`;
+  await aws.iam
+    .send(new CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(properties.PolicyDocument) }))
+    .catch((error: unknown) => {
+      if (!(error instanceof EntityAlreadyExistsException)) throw error;
+    });
+  return { ref: arn };
+}
+
+async function createParameter({ properties, aws }: CreatorInput): Promise<Created> {
+  await aws.ssm.send(
+    new PutParameterCommand({
+      Name: properties.Name,
+      Type: properties.Type ?? "String",
+      Value: properties.Value,
+      Overwrite: true,
+    }),
+  );
+  return { ref: properties.Name, attributes: { Type: properties.Type ?? "String", Value: properties.Value } };
 }
 
 function arnPrefix(service: string, context: ResolveContext, region = context.pseudo["AWS::Region"]): string {
@@ -222,7 +290,12 @@ function arnPrefix(service: string, context: ResolveContext, region = context.ps
 
 function createClients(endpoint: string): AwsClients {
   const config = { endpoint, region: localRegion, credentials: localCredentials };
-  return { dynamodb: new DynamoDBClient(config), cognito: new CognitoIdentityProviderClient(config) };
+  return {
+    dynamodb: new DynamoDBClient(config),
+    cognito: new CognitoIdentityProviderClient(config),
+    iam: new IAMClient(config),
+    ssm: new SSMClient(config),
+  };
 }
 
 // ---------------------------------------------------------------- CloudFormation properties -> API input

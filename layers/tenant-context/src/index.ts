@@ -7,6 +7,7 @@
  * tenant-agnostic. Built into one bundled file at `/opt/nodejs/node_modules/@tenantkit/tenant-context`.
  */
 export { type AuthorizerContext, type AuthorizerHandler, createAuthorizer } from "./auth/authorizer.ts";
+export { createPreTokenGenerationHandler } from "./auth/pre-token-generation.ts";
 export { ROLES, type Role } from "./auth/roles.ts";
 export {
   createTokenVerifier,
@@ -15,6 +16,13 @@ export {
   type TokenVerifier,
   type VerifiedIdentity,
 } from "./auth/token-verifier.ts";
+export { type AppConfig, createAppConfig } from "./config/app-config.ts";
+export {
+  createTenantSecrets,
+  type TenantSecrets,
+  type TenantSecretsSource,
+  tenantSecretName,
+} from "./config/tenant-secrets.ts";
 export { awsRegion, requireEnv } from "./config.ts";
 export { createTenantCredentials, type TenantCredentials } from "./data/tenant-credentials.ts";
 export { createTenantDataSource, type TenantData, type TenantDataSource } from "./data/tenant-data.ts";
@@ -56,6 +64,7 @@ export { logger } from "./observability/logger.ts";
 export { MetricUnit, metrics } from "./observability/metrics.ts";
 export {
   createTenantRegistry,
+  SILO_TIER,
   TENANT_STATUSES,
   type TenantRecord,
   type TenantRegistry,

@@ -20,7 +20,11 @@ export interface TenantDataOptions {
 }
 
 export interface TenantDataSource {
-  forTenant(tenantId: string): TenantData;
+  /**
+   * The tenant's tables. `dedicatedTables` (logical name -> table) come from the tenant registry
+   * for silo tenants and take the place of the pooled tables; the business code is the same.
+   */
+  forTenant(tenantId: string, dedicatedTables?: Record<string, string>): TenantData;
 }
 
 function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -52,11 +56,11 @@ export function createTenantDataSource(options: TenantDataOptions): TenantDataSo
   }
 
   return {
-    forTenant(tenantId) {
+    forTenant(tenantId, dedicatedTables) {
       const client = clientFor(tenantId);
       return {
         table(name) {
-          const tableName = options.tables[name];
+          const tableName = dedicatedTables?.[name] ?? options.tables[name];
           if (!tableName) throw new Error(`table '${name}' is not configured for this service`);
           return createTenantScopedTable({ client, tableName, tenantId });
         },

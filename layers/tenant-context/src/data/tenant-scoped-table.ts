@@ -1,6 +1,8 @@
 /** A DynamoDB table seen through one tenant: the partition key is filled in and checked on every key, item and result. */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -86,7 +88,16 @@ export interface TenantTable {
   query<T extends Item>(options?: QueryOptions): Promise<QueryPage<T>>;
   /** writes all or nothing; every write's table must belong to the same tenant */
   transactWrite(writes: TransactionWrite[]): Promise<void>;
+  /** reads up to 100 items by key (order not kept; missing keys are absent) */
+  batchGet<T extends Item>(keys: Item[]): Promise<T[]>;
+  /** puts and deletes up to 25 items, retrying what DynamoDB leaves unprocessed; not atomic */
+  batchWrite(writes: { puts?: Item[]; deletes?: Item[] }): Promise<void>;
 }
+
+/** How often unprocessed batch items are retried (with backoff) before the call fails. */
+const BATCH_RETRIES = 5;
+
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
 
 /** The in-process half of isolation: what goes out carries this tenant's key, what comes back belongs to it. */
 export interface TenantKeyGuard {
@@ -274,6 +285,38 @@ export function createTenantScopedTable(options: {
         };
       });
       await translateConditionFailure(client.send(new TransactWriteCommand({ TransactItems: items })));
+    },
+
+    async batchGet<T extends Item>(keys: Item[]) {
+      if (keys.length > 100) throw new RangeError("batchGet takes at most 100 keys");
+      const found: T[] = [];
+      let pending: Item[] = keys.map((key) => guard.scope(key, "batch get"));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES) throw new Error(`batchGet on ${tableName}: keys left unprocessed`);
+        if (attempt > 0) await backoff(attempt);
+        const { Responses, UnprocessedKeys } = await client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+        );
+        found.push(...(Responses?.[tableName] ?? []).map((item) => guard.unscope<T>(item, "batch get")));
+        pending = (UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
+      }
+      return found;
+    },
+
+    async batchWrite({ puts = [], deletes = [] }) {
+      if (puts.length + deletes.length > 25) throw new RangeError("batchWrite takes at most 25 writes");
+      let pending = [
+        ...puts.map((item) => ({ PutRequest: { Item: guard.scope(item, "batch put") } })),
+        ...deletes.map((key) => ({ DeleteRequest: { Key: guard.scope(key, "batch delete") } })),
+      ];
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES) throw new Error(`batchWrite on ${tableName}: writes left unprocessed`);
+        if (attempt > 0) await backoff(attempt);
+        const { UnprocessedItems } = await client.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+        );
+        pending = (UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      }
     },
   };
   return table;

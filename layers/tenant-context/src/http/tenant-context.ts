@@ -6,12 +6,14 @@ import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda"
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { type Role, rolesFromGroups } from "../auth/roles.ts";
 import { createTokenVerifier, TENANT_ID_PATTERN, type TokenVerifier } from "../auth/token-verifier.ts";
+import { type AppConfig, createAppConfig } from "../config/app-config.ts";
+import { createTenantSecrets, type TenantSecrets, type TenantSecretsSource } from "../config/tenant-secrets.ts";
 import { awsRegion, requireEnv } from "../config.ts";
-import { createTenantCredentials } from "../data/tenant-credentials.ts";
+import { createTenantCredentials, type TenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import { logger } from "../observability/logger.ts";
 import { metrics, publishRequestMetrics } from "../observability/metrics.ts";
-import { createTenantRegistry, type TenantRegistry, TIERS, type Tier } from "../registry/tenant-registry.ts";
+import { createTenantRegistry, SILO_TIER, type TenantRegistry, TIERS, type Tier } from "../registry/tenant-registry.ts";
 import {
   ForbiddenError,
   NotFoundError,
@@ -42,6 +44,10 @@ export interface TenantEnv {
   Variables: {
     tenant: Tenant;
     data: TenantData;
+    /** the caller's tenant's secrets (`/<stage>/tenants/<tenant>/...`) */
+    secrets: TenantSecrets;
+    /** global configuration (`/<stage>/config/...`) */
+    config: AppConfig;
     logger: Logger;
     metrics: Metrics;
     correlationId: string;
@@ -53,6 +59,8 @@ export interface TenantContextOptions {
   tables?: Record<string, string>;
   /** overrides for tests; by default built from the environment at cold start */
   dataSource?: TenantDataSource;
+  secrets?: TenantSecretsSource;
+  config?: AppConfig;
   verifier?: TokenVerifier;
   registry?: TenantRegistry;
 }
@@ -93,9 +101,18 @@ async function tenantFromToken(
   return { id: identity.tenantId, tier: record.tier, userId: identity.userId, roles: identity.roles };
 }
 
-function defaultDataSource(tables: Record<string, string>): TenantDataSource {
+/** Makes a value on first use: cold start pays only for what a service actually touches. */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+function tenantCredentials(): TenantCredentials | undefined {
   const roleArn = process.env.TENANT_DATA_ROLE_ARN;
-  return createTenantDataSource({ tables, ...(roleArn && { credentials: createTenantCredentials({ roleArn }) }) });
+  return roleArn ? createTenantCredentials({ roleArn }) : undefined;
 }
 
 /**
@@ -111,9 +128,23 @@ function defaultDataSource(tables: Record<string, string>): TenantDataSource {
  * app.get("/products/:id", async (c) => c.json(await c.var.data.table("products").get({ productId: c.req.param("id") })));
  */
 export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHandler<TenantEnv> => {
-  const dataSource = options.dataSource ?? defaultDataSource(options.tables ?? {});
-  let verifier = options.verifier;
-  let registry = options.registry;
+  const credentials = lazy(tenantCredentials);
+  const dataSource =
+    options.dataSource ?? createTenantDataSource({ tables: options.tables ?? {}, credentials: credentials() });
+  const secrets = lazy(
+    () => options.secrets ?? createTenantSecrets({ stage: requireEnv("STAGE"), credentials: credentials() }),
+  );
+  const config = lazy(() => options.config ?? createAppConfig({ stage: requireEnv("STAGE") }));
+  const registry = lazy(() => options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") }));
+  const verifier = lazy(
+    () =>
+      options.verifier ??
+      createTokenVerifier({
+        region: awsRegion(),
+        userPoolId: requireEnv("USER_POOL_ID"),
+        clientId: requireEnv("USER_POOL_CLIENT_ID"),
+      }),
+  );
 
   return async function tenantContext(c, next) {
     const startedAt = performance.now();
@@ -125,19 +156,17 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
     if (lambdaContext) logger.addContext(lambdaContext);
 
-    let tenant = tenantFromAuthorizer(c.env?.event);
-    if (!tenant) {
-      verifier ??= createTokenVerifier({
-        region: awsRegion(),
-        userPoolId: requireEnv("USER_POOL_ID"),
-        clientId: requireEnv("USER_POOL_CLIENT_ID"),
-      });
-      registry ??= createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
-      tenant = await tenantFromToken(c, verifier, registry);
-    }
+    const tenant = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier(), registry()));
     logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
+    // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
+    const dedicatedTables = tenant.tier === SILO_TIER ? (await registry().get(tenant.id))?.tables : undefined;
     c.set("tenant", tenant);
-    c.set("data", dataSource.forTenant(tenant.id));
+    c.set("data", dataSource.forTenant(tenant.id, dedicatedTables));
+    c.set("secrets", {
+      get: (name) => secrets().forTenant(tenant.id).get(name),
+      getJson: (name) => secrets().forTenant(tenant.id).getJson(name),
+    });
+    c.set("config", { getJson: (name) => config().getJson(name) });
     c.set("logger", logger);
     c.set("metrics", metrics);
 

@@ -17,7 +17,12 @@ export interface TenantRecord {
   status: TenantStatus;
   createdAt: string;
   updatedAt: string;
+  /** silo tenants only: logical table name -> the tenant's dedicated table */
+  tables?: Record<string, string>;
 }
+
+/** The tier whose tenants get dedicated (silo) tables; all others share the pooled tables. */
+export const SILO_TIER: Tier = "enterprise";
 
 export interface TenantRegistry {
   /** The tenant's record, or undefined when there is no such tenant. Cached for `maxAgeSeconds`. */

@@ -1,0 +1,64 @@
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { createTenantCredentials } from "../data/tenant-credentials.ts";
+import { createAppConfig } from "./app-config.ts";
+import { createTenantSecrets } from "./tenant-secrets.ts";
+
+const { context } = inject("localAws");
+const stage = context.parameters.Stage as string;
+const suffix = Date.now().toString(36);
+const red = `red-${suffix}`;
+const blue = `blue-${suffix}`;
+const admin = new SecretsManagerClient({});
+
+const secrets = createTenantSecrets({
+  stage,
+  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
+  maxAgeSeconds: 60,
+});
+
+beforeAll(async () => {
+  await admin.send(
+    new CreateSecretCommand({ Name: `/${stage}/tenants/${red}/payments/api-key`, SecretString: "red-key-1" }),
+  );
+  await admin.send(
+    new CreateSecretCommand({
+      Name: `/${stage}/tenants/${red}/webhook`,
+      SecretString: '{"url":"https://red.test/hook"}',
+    }),
+  );
+});
+
+describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () => {
+  it("reads the caller's tenant's secret by its name below the tenant folder", async () => {
+    expect(await secrets.forTenant(red).get("payments/api-key")).toBe("red-key-1");
+    expect(await secrets.forTenant(red).getJson("webhook")).toEqual({ url: "https://red.test/hook" });
+  });
+
+  it("cannot reach another tenant's secret: the same name resolves inside the caller's own folder", async () => {
+    await expect(secrets.forTenant(blue).get("payments/api-key")).rejects.toThrow();
+  });
+
+  it("refuses names that try to leave the tenant's folder", async () => {
+    for (const name of [`../${red}/payments/api-key`, "/local/tenants/x/y", "a/../../b", "", "a//b"]) {
+      await expect(secrets.forTenant(blue).get(name), name).rejects.toThrow(/invalid secret name/);
+    }
+  });
+
+  it("serves a value from the Powertools cache within maxAge", async () => {
+    const name = `/${stage}/tenants/${red}/payments/api-key`;
+    await secrets.forTenant(red).get("payments/api-key");
+    await admin.send(new PutSecretValueCommand({ SecretId: name, SecretString: "red-key-2" }));
+    expect(await secrets.forTenant(red).get("payments/api-key")).toBe("red-key-1");
+  });
+});
+
+describe("global configuration (SSM on moto)", () => {
+  it("reads the tier limits and feature flags provisioned from template.yaml", async () => {
+    const tiers = await createAppConfig({ stage }).getJson<Record<string, { dailyQuota: number; features: object }>>(
+      "tiers",
+    );
+    expect(Object.keys(tiers).sort()).toEqual(["basic", "enterprise", "premium", "standard"]);
+    expect(tiers.basic?.dailyQuota).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,78 @@
+/** Per-tenant secrets in Secrets Manager under `/<stage>/tenants/<tenantId>/`, read through Powertools Parameters. */
+
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { LRUCache } from "lru-cache";
+import type { TenantCredentials } from "../data/tenant-credentials.ts";
+
+/** A secret name below the tenant's folder: path segments of letters, digits, `_`, `-`, `.`; no `..`. */
+const SECRET_NAME = /^(?!.*\.\.)[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+
+/** The caller's tenant's secrets; no method takes a tenant id, so another tenant's path cannot be named. */
+export interface TenantSecrets {
+  /** the secret's string value, cached for `maxAgeSeconds`; throws when it does not exist */
+  get(name: string): Promise<string>;
+  /** the secret's value parsed as JSON */
+  getJson<T = unknown>(name: string): Promise<T>;
+}
+
+export interface TenantSecretsSource {
+  forTenant(tenantId: string): TenantSecrets;
+}
+
+export interface TenantSecretsOptions {
+  stage: string;
+  /** per-tenant STS credentials; IAM then limits the session to `/<stage>/tenants/<its tenant>/*` */
+  credentials?: TenantCredentials;
+  /** cache lifetime of a value (Powertools `maxAge`); default POWERTOOLS_PARAMETERS_MAX_AGE or 5 s */
+  maxAgeSeconds?: number;
+  maxTenants?: number;
+}
+
+/** The full Secrets Manager name of a tenant's secret. */
+export function tenantSecretName(stage: string, tenantId: string, name: string): string {
+  if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name '${name}'`);
+  return `/${stage}/tenants/${tenantId}/${name}`;
+}
+
+/**
+ * Creates the secrets source of a container. Each tenant gets its own Powertools
+ * `SecretsProvider` (and so its own cache and its own STS session); providers are bounded.
+ *
+ * @example
+ * const secrets = createTenantSecrets({ stage: requireEnv("STAGE"), credentials });
+ * const apiKey = await secrets.forTenant("acme").get("payment-provider/api-key");
+ */
+export function createTenantSecrets(options: TenantSecretsOptions): TenantSecretsSource {
+  const providers = new LRUCache<string, SecretsProvider>({ max: options.maxTenants ?? 100 });
+  const maxAge = options.maxAgeSeconds;
+
+  function providerFor(tenantId: string): SecretsProvider {
+    let provider = providers.get(tenantId);
+    if (!provider) {
+      const credentials = options.credentials?.forTenant(tenantId);
+      provider = new SecretsProvider({
+        awsSdkV3Client: new SecretsManagerClient({ ...(credentials && { credentials }) }),
+      });
+      providers.set(tenantId, provider);
+    }
+    return provider;
+  }
+
+  return {
+    forTenant(tenantId) {
+      const read = async <T>(name: string, transform?: "json"): Promise<T> => {
+        const value = await providerFor(tenantId).get(tenantSecretName(options.stage, tenantId, name), {
+          ...(maxAge !== undefined && { maxAge }),
+          ...(transform && { transform }),
+        });
+        if (value === undefined) throw new Error(`secret '${name}' has no value`);
+        return value as T;
+      };
+      return {
+        get: (name) => read<string>(name),
+        getJson: (name) => read(name, "json"),
+      };
+    },
+  };
+}
