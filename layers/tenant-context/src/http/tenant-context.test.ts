@@ -1,0 +1,136 @@
+import { Hono } from "hono";
+import { stream } from "hono/streaming";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { TokenVerifier } from "../auth/token-verifier.ts";
+import type { TenantDataSource } from "../data/tenant-data.ts";
+import { logger } from "../observability/logger.ts";
+import { MetricUnit } from "../observability/metrics.ts";
+import { UnauthorizedError } from "./errors.ts";
+import { handleError, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
+
+const SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ";
+
+const noData: TenantDataSource = { forTenant: () => ({ table: () => ({}) as never }) };
+const refusingVerifier: TokenVerifier = {
+  verify: async () => {
+    throw new UnauthorizedError("refused in test");
+  },
+};
+
+function buildApp() {
+  const app = new Hono<TenantEnv>();
+  app.use(tenantContext({ dataSource: noData, verifier: refusingVerifier, registry: { get: async () => undefined } }));
+  app.onError(handleError);
+  app.get("/buffered", (c) => {
+    c.var.metrics.addMetric("WidgetsCounted", MetricUnit.Count, 3);
+    c.var.logger.info("counting widgets");
+    return c.json({ ok: true });
+  });
+  app.get("/streamed", (c) =>
+    stream(c, async (out) => {
+      for (let i = 0; i < 3; i++) {
+        await out.write(`line ${i}\n`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }),
+  );
+  app.get("/admin-only", requireRole("tenant-admin"), (c) => c.json({ ok: true }));
+  app.get("/missing", () => {
+    throw new UnauthorizedError("never reached this way");
+  });
+  return app;
+}
+
+const authorizerEvent = (roles = "tenant-user") => ({
+  event: {
+    requestContext: { requestId: "req-7", authorizer: { tenantId: "acme", tier: "premium", userId: "user-9", roles } },
+  },
+});
+
+let output: string[];
+
+beforeEach(() => {
+  output = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    output.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  logger.setLogLevel("INFO");
+});
+
+const jsonLines = () =>
+  output
+    .flatMap((chunk) => chunk.split("\n"))
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+const emf = () => jsonLines().filter((line) => line._aws);
+const logs = () => jsonLines().filter((line) => !line._aws);
+
+describe("tenantContext metrics (EMF)", () => {
+  it("flushes one EMF blob per buffered request, by service and tier, with the tenant as metadata", async () => {
+    const res = await buildApp().request("/buffered", {}, authorizerEvent());
+    expect(res.status).toBe(200);
+    await res.text(); // the Lambda adapter reads the body to build its result
+    const blobs = emf();
+    expect(blobs).toHaveLength(1);
+    const [blob] = blobs;
+    expect(blob._aws.CloudWatchMetrics[0].Dimensions).toEqual([["service", "tier"]]);
+    expect(blob).toMatchObject({
+      tier: "premium",
+      tenantId: "acme",
+      Requests: 1,
+      ClientErrors: 0,
+      ServerErrors: 0,
+      WidgetsCounted: 3,
+    });
+    expect(blob._aws.CloudWatchMetrics[0].Dimensions.flat()).not.toContain("tenantId");
+  });
+
+  it("flushes a streamed request's metrics only after its body has ended", async () => {
+    const res = await buildApp().request("/streamed", {}, authorizerEvent());
+    expect(emf()).toHaveLength(0);
+    expect(await res.text()).toBe("line 0\nline 1\nline 2\n");
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, tier: "premium" });
+  });
+
+  it("counts a 4xx as a client error", async () => {
+    await (await buildApp().request("/admin-only", {}, authorizerEvent("tenant-user"))).text();
+    expect(emf()[0]).toMatchObject({ ClientErrors: 1, ServerErrors: 0 });
+  });
+});
+
+describe("tenantContext logs", () => {
+  it("puts tenant, tier, user and correlation id on every line a service writes", async () => {
+    await buildApp().request("/buffered", { headers: { "X-Correlation-Id": "corr-1" } }, authorizerEvent());
+    const line = logs().find((l) => l.message === "counting widgets");
+    expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", user_id: "user-9", correlation_id: "corr-1" });
+  });
+
+  it("never writes the token or the Authorization header, even at DEBUG", async () => {
+    logger.setLogLevel("DEBUG");
+    const res = await buildApp().request(
+      "/buffered",
+      { headers: { Authorization: `Bearer ${SECRET_TOKEN}` } },
+      { event: { requestContext: { requestId: "r" } } },
+    );
+    expect(res.status).toBe(401);
+    expect(output.join("")).not.toContain(SECRET_TOKEN);
+    expect(output.join("")).not.toContain("c2lnbmF0dXJl");
+  });
+});
+
+describe("requireRole", () => {
+  it("lets a caller with the role through", async () => {
+    expect((await buildApp().request("/admin-only", {}, authorizerEvent("tenant-admin"))).status).toBe(200);
+  });
+
+  it("answers 403 problem+json to a caller without it", async () => {
+    const res = await buildApp().request("/admin-only", {}, authorizerEvent("tenant-user"));
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
