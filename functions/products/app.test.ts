@@ -1,5 +1,6 @@
 import type { TenantDataSource, TenantTable, TokenVerifier } from "@tenantkit/tenant-context";
 import { UnauthorizedError } from "@tenantkit/tenant-context";
+import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { describe, expect, it } from "vitest";
 import { createProductsApp } from "./app.ts";
 
@@ -22,7 +23,7 @@ const refusingVerifier: TokenVerifier = {
 const app = createProductsApp({
   dataSource: unreachableData,
   verifier: refusingVerifier,
-  registry: { get: async () => undefined },
+  registry: activeTenantRegistry(),
 });
 
 /** What API Gateway passes on after the Lambda authorizer allowed the request. */

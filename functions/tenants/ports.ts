@@ -1,10 +1,27 @@
-/** What the control plane's use cases need from the outside world (adapters implement these). */
-import type { Role, TenantRecord, Tier } from "@tenantkit/tenant-context";
+/** What the control plane's use cases need from the outside world; adapters/ implements each for AWS. */
+import type { Role, TenantRecord, TenantStatus, Tier } from "@tenantkit/tenant-context";
 
+export interface TenantPage {
+  items: TenantRecord[];
+  nextKey: Record<string, unknown> | undefined;
+}
+
+/** The tenant registry (the tenants table), as the control plane writes it. */
 export interface TenantRecords {
   /** fails with `TenantExistsError` when the id is taken */
   create(record: TenantRecord): Promise<void>;
-  setStatus(tenantId: string, status: TenantRecord["status"], now: Date): Promise<void>;
+  get(tenantId: string): Promise<TenantRecord | undefined>;
+  list(limit: number, startKey?: Record<string, unknown>): Promise<TenantPage>;
+  /**
+   * Changes the record only if its status is one of `from`; false when it is not (or is gone).
+   * `changes` may set the tier, dedicated tables and usage key along with the status.
+   */
+  transition(
+    tenantId: string,
+    from: readonly TenantStatus[],
+    changes: Partial<Pick<TenantRecord, "status" | "tier" | "tables" | "usageKey" | "usageKeyId">>,
+    now: Date,
+  ): Promise<boolean>;
   remove(tenantId: string): Promise<void>;
 }
 
@@ -12,19 +29,68 @@ export interface NewUser {
   email: string;
   tenantId: string;
   role: Role;
-  /** permanent password; omitted = the identity provider invites the user */
+  /** permanent password; omitted = Cognito invites the user by email */
   password?: string;
 }
 
+/** Users in the identity provider (Cognito), each with an immutable tenant claim. */
 export interface IdentityProvider {
-  /** creates the user with an immutable tenant claim and the role's group; returns the user id */
+  /** creates the user with its tenant claim and the role's group; returns the user id (`sub`) */
   createUser(user: NewUser): Promise<string>;
+  userExists(email: string): Promise<boolean>;
   deleteUser(email: string): Promise<void>;
-  /** gives an existing user one more role */
   grantRole(email: string, role: Role): Promise<void>;
+  revokeRole(email: string, role: Role): Promise<void>;
+  /** sets a permanent password (seeding and tests; real users set their own) */
+  setPassword(email: string, password: string): Promise<void>;
+  /** enables or disables sign-in; disabling also signs the user out everywhere */
+  setEnabled(email: string, enabled: boolean): Promise<void>;
+}
+
+/** A usage-plan key of the tenant's own (enterprise); pooled tiers share their tier's key. */
+export interface UsageKeys {
+  createDedicatedKey(tenantId: string): Promise<{ keyId: string; value: string }>;
+  deleteKey(keyId: string): Promise<void>;
+}
+
+/** The secrets the control plane creates for a tenant (under `/<stage>/tenants/<id>/`). */
+export interface TenantSecretsAdmin {
+  createInitialSecrets(tenantId: string): Promise<void>;
+  deleteAll(tenantId: string): Promise<void>;
+}
+
+/** Dedicated (silo) tables of a top-tier tenant: one per tenant data table, same key schema. */
+export interface SiloTables {
+  /** logical name -> the name the tenant's dedicated table has (or will have) */
+  namesFor(tenantId: string): Record<string, string>;
+  /** creates the tables (idempotent) and returns logical name -> table name */
+  create(tenantId: string): Promise<Record<string, string>>;
+  delete(tables: Record<string, string>): Promise<void>;
+}
+
+/** Moves and removes a tenant's items in its data tables (pooled or dedicated). */
+export interface TenantDataAdmin {
+  /** every item of the tenant in one logical table, page by page (tenant key removed) */
+  items(tenantId: string, table: string, tables?: Record<string, string>): AsyncGenerator<Record<string, unknown>>;
+  /** copies every item of every data table from one location to another; returns counts per table */
+  copy(
+    tenantId: string,
+    from: Record<string, string> | undefined,
+    to: Record<string, string> | undefined,
+  ): Promise<Record<string, number>>;
+  count(tenantId: string, tables: Record<string, string> | undefined): Promise<Record<string, number>>;
+  deleteAll(tenantId: string, tables: Record<string, string> | undefined): Promise<void>;
+  /** the logical names of the tenant data tables */
+  readonly tableNames: readonly string[];
+}
+
+/** Tenant lifecycle events on the event bus. */
+export interface LifecycleEvents {
+  publish(tenantId: string, detailType: string, data: Record<string, unknown>): Promise<void>;
 }
 
 export class TenantExistsError extends Error {}
+export class EmailTakenError extends Error {}
 
 export interface OnboardingRequest {
   tenantId: string;

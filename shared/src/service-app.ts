@@ -45,6 +45,16 @@ export function fieldErrors(error: ZodError, target: string): FieldError[] {
  * app.openapi(getProductRoute, async (c) => c.json(await getProduct(store(c), c.req.valid("param").id), 200));
  */
 export function createServiceApp(options: TenantContextOptions = {}): OpenAPIHono<TenantEnv> {
+  const app = createPublicApp();
+  app.use(tenantContext(options));
+  return app;
+}
+
+/**
+ * An app for routes without a tenant (public sign-up): the same validation, limits and error
+ * model as `createServiceApp`, but no tenant context, so `c.var.tenant` does not exist.
+ */
+export function createPublicApp(): OpenAPIHono<TenantEnv> {
   const app = new OpenAPIHono<TenantEnv>({
     defaultHook: (result) => {
       if (!result.success) throw new ValidationError(fieldErrors(result.error, result.target));
@@ -58,7 +68,6 @@ export function createServiceApp(options: TenantContextOptions = {}): OpenAPIHon
       },
     }),
   );
-  app.use(tenantContext(options));
   app.onError((error, c) => {
     // Hono's own validators throw HTTPException, e.g. for a body that is not JSON.
     if (error instanceof HTTPException && error.status < 500) {

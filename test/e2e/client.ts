@@ -46,7 +46,7 @@ export async function api(
   return {
     status: response.status,
     headers: response.headers,
-    body: type.includes("json") && text ? JSON.parse(text) : text,
+    body: /application\/(problem\+)?json/.test(type) && text ? JSON.parse(text) : text,
   };
 }
 

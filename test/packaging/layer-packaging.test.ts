@@ -12,7 +12,7 @@ let out: string;
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), "tenantkit-packaging-"));
   await buildAll(loadTemplate(), out);
-});
+}, 120_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 /** Runs a snippet in a fresh Node process that resolves the layer only from an /opt-shaped folder. */
@@ -68,16 +68,16 @@ describe("the layer packaging", () => {
   });
 
   it("runs the built products function on an API Gateway event, layer from the layer folder", async () => {
+    // Invoked directly (no authorizer context) and without a token: the layer's middleware answers.
     const result = (await runInLambdaShape(`
       globalThis.awslambda = { streamifyResponse: (fn) => fn, HttpResponseStream: { from: (s) => s } };
       const { handler } = require("./ProductsFunction/handler.js");
       const event = require(${JSON.stringify(join(process.cwd(), "events/products-list.json"))});
-      handler({ ...event, path: "/products/not-a-uuid", resource: "/products/{id}", pathParameters: { id: "not-a-uuid" },
-                queryStringParameters: null, multiValueQueryStringParameters: null }, {})
-        .then((r) => console.log(JSON.stringify(r)));
+      const { authorizer, ...requestContext } = event.requestContext;
+      handler({ ...event, requestContext }, {}).then((r) => console.log(JSON.stringify(r)));
     `)) as { statusCode: number; body: string; multiValueHeaders: Record<string, string[]> };
-    expect(result.statusCode).toBe(400);
+    expect(result.statusCode).toBe(401);
     expect(result.multiValueHeaders["content-type"]).toEqual(["application/problem+json"]);
-    expect(JSON.parse(result.body).errors[0]).toMatchObject({ location: "path", field: "id" });
+    expect(JSON.parse(result.body)).toMatchObject({ title: "Unauthorized", status: 401 });
   });
 });

@@ -23,6 +23,9 @@ export interface MotoServer {
 }
 
 const motoServerPath = `${repoRoot}.venv/bin/moto_server`;
+/** moto's server with DynamoDB requests serialised, so transactions and conditions hold under concurrency. */
+const motoServerScript = `${repoRoot}tools/local/moto_server.py`;
+const venvPython = `${repoRoot}.venv/bin/python`;
 const setupScriptPath = `${repoRoot}tools/local/setup-python.sh`;
 const logDirectory = `${repoRoot}.tenantkit`;
 const startTimeoutMs = 30_000;
@@ -66,7 +69,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     options.log?.(line);
   };
 
-  const child = spawn(motoServerPath, ["-H", host, "-p", String(port)], {
+  const child = spawn(venvPython, [motoServerScript, "-H", host, "-p", String(port)], {
     env: { ...process.env, ...motoEnvironment },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -75,7 +78,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve());
     child.once("error", (error) => {
-      onLine(`could not run ${motoServerPath}: ${error.message}`);
+      onLine(`could not run ${motoServerScript}: ${error.message}`);
       resolve();
     });
   });

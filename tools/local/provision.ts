@@ -33,8 +33,20 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlanKeysCommand,
+  GetUsagePlansCommand,
+} from "@aws-sdk/client-api-gateway";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { localAccountId, localCredentials, localRegion } from "./aws-env.ts";
+import { createEventBus, createQueue, createQueuePolicy, createRule } from "./provision-messaging.ts";
 import { type Json, loadTemplate, type ResolveContext, resolve, type Template } from "./template.ts";
 
 export interface ProvisionOptions {
@@ -64,6 +76,7 @@ export async function provision(options: ProvisionOptions): Promise<ResolveConte
     pseudo: pseudoParameters(options.stackName),
     refs: {},
     attributes: {},
+    mappings: template.Mappings ?? {},
   };
   const aws = createClients(options.endpoint);
   try {
@@ -73,6 +86,7 @@ export async function provision(options: ProvisionOptions): Promise<ResolveConte
       const properties = resolve(resource.Properties ?? {}, context);
       const created = await create({ logicalId, properties, context, aws });
       context.refs[logicalId] = created.ref;
+      for (const [name, value] of Object.entries(created.subRefs ?? {})) context.refs[`${logicalId}.${name}`] = value;
       for (const [name, value] of Object.entries(created.attributes ?? {})) {
         context.attributes[`${logicalId}.${name}`] = value;
       }
@@ -82,6 +96,9 @@ export async function provision(options: ProvisionOptions): Promise<ResolveConte
     aws.cognito.destroy();
     aws.iam.destroy();
     aws.ssm.destroy();
+    aws.apigateway.destroy();
+    aws.sqs.destroy();
+    aws.events.destroy();
   }
   return context;
 }
@@ -93,6 +110,9 @@ interface AwsClients {
   cognito: CognitoIdentityProviderClient;
   iam: IAMClient;
   ssm: SSMClient;
+  apigateway: APIGatewayClient;
+  sqs: SQSClient;
+  events: EventBridgeClient;
 }
 
 interface CreatorInput {
@@ -108,6 +128,8 @@ interface Created {
   ref: string;
   /** What `!GetAtt LogicalId.Name` gives, by name. */
   attributes?: Record<string, string>;
+  /** Extra Refs SAM offers, e.g. `{ Stage }` for `!Ref Api.Stage`. */
+  subRefs?: Record<string, string>;
 }
 
 type ResourceCreator = (input: CreatorInput) => Promise<Created>;
@@ -121,6 +143,13 @@ const creators: Record<string, ResourceCreator> = {
   "AWS::IAM::Role": createRole,
   "AWS::IAM::ManagedPolicy": createManagedPolicy,
   "AWS::SSM::Parameter": createParameter,
+  "AWS::ApiGateway::ApiKey": createApiKey,
+  "AWS::ApiGateway::UsagePlan": createUsagePlan,
+  "AWS::ApiGateway::UsagePlanKey": createUsagePlanKey,
+  "AWS::SQS::Queue": createQueue,
+  "AWS::SQS::QueuePolicy": createQueuePolicy,
+  "AWS::Events::EventBus": createEventBus,
+  "AWS::Events::Rule": createRule,
   // Who may invoke a function is API Gateway's and Cognito's business; locally nothing checks it.
   "AWS::Lambda::Permission": async ({ logicalId }) => ({ ref: logicalId }),
   // Lambda and API Gateway are played by the local gateway: only their names are needed here.
@@ -128,7 +157,7 @@ const creators: Record<string, ResourceCreator> = {
     const name = properties.FunctionName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
     return { ref: name, attributes: { Arn: `${arnPrefix("lambda", context)}:function:${name}` } };
   },
-  "AWS::Serverless::Api": async () => ({ ref: "local" }),
+  "AWS::Serverless::Api": async ({ properties }) => ({ ref: "local", subRefs: { Stage: properties.StageName } }),
   "AWS::Serverless::LayerVersion": async ({ logicalId, properties, context }) => ({
     ref: `${arnPrefix("lambda", context)}:layer:${properties.LayerName ?? logicalId}:1`,
   }),
@@ -272,6 +301,48 @@ async function createManagedPolicy({ logicalId, properties, context, aws }: Crea
   return { ref: arn };
 }
 
+/** Usage-plan API keys live in moto's API Gateway: the local gateway enforces the plans they belong to. */
+async function createApiKey({ logicalId, properties, context, aws }: CreatorInput): Promise<Created> {
+  const name = properties.Name ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
+  const { items = [] } = await aws.apigateway.send(new GetApiKeysCommand({ nameQuery: name, includeValues: true }));
+  const key =
+    items.find((k) => k.name === name) ??
+    (await aws.apigateway.send(
+      new CreateApiKeyCommand({ name, value: properties.Value, enabled: properties.Enabled ?? true }),
+    ));
+  return { ref: key.id as string, attributes: { APIKeyId: key.id as string } };
+}
+
+async function createUsagePlan({ logicalId, properties, context, aws }: CreatorInput): Promise<Created> {
+  const name = properties.UsagePlanName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
+  const { items = [] } = await aws.apigateway.send(new GetUsagePlansCommand({}));
+  const plan =
+    items.find((p) => p.name === name) ??
+    (await aws.apigateway.send(
+      new CreateUsagePlanCommand({
+        name,
+        description: properties.Description,
+        apiStages: (properties.ApiStages ?? []).map((s: Json) => ({ apiId: s.ApiId, stage: s.Stage })),
+        throttle: properties.Throttle && {
+          rateLimit: Number(properties.Throttle.RateLimit),
+          burstLimit: Number(properties.Throttle.BurstLimit),
+        },
+        quota: properties.Quota && { limit: Number(properties.Quota.Limit), period: properties.Quota.Period },
+      }),
+    ));
+  return { ref: plan.id as string };
+}
+
+async function createUsagePlanKey({ properties, aws }: CreatorInput): Promise<Created> {
+  const { items = [] } = await aws.apigateway.send(new GetUsagePlanKeysCommand({ usagePlanId: properties.UsagePlanId }));
+  if (!items.some((k) => k.id === properties.KeyId)) {
+    await aws.apigateway.send(
+      new CreateUsagePlanKeyCommand({ usagePlanId: properties.UsagePlanId, keyId: properties.KeyId, keyType: properties.KeyType }),
+    );
+  }
+  return { ref: `${properties.UsagePlanId}:${properties.KeyId}` };
+}
+
 async function createParameter({ properties, aws }: CreatorInput): Promise<Created> {
   await aws.ssm.send(
     new PutParameterCommand({
@@ -295,6 +366,9 @@ function createClients(endpoint: string): AwsClients {
     cognito: new CognitoIdentityProviderClient(config),
     iam: new IAMClient(config),
     ssm: new SSMClient(config),
+    apigateway: new APIGatewayClient(config),
+    sqs: new SQSClient(config),
+    events: new EventBridgeClient(config),
   };
 }
 
@@ -502,7 +576,7 @@ function dependenciesOf(template: Template, logicalId: string): string[] {
     }
     for (const [key, arg] of Object.entries<Json>(value)) {
       if (key === "Ref") {
-        names.add(arg);
+        names.add(String(arg).split(".")[0] as string); // `Api.Stage` depends on Api
       } else if (key === "Fn::GetAtt") {
         names.add(Array.isArray(arg) ? arg[0] : String(arg).split(".")[0]);
       } else if (key === "Fn::Sub") {

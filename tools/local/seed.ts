@@ -1,11 +1,13 @@
-/** Seeds the local stack's demo tenants, users and products through the real onboarding and product code. */
+/** Seeds the local stack's demo tenants, users and products through the real onboarding, users and product code. */
+
+import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import { createTenantCredentials, createTenantDataSource, type Role, type Tier } from "@tenantkit/tenant-context";
 import { createProductStore } from "../../functions/products/product-store.ts";
 import { createProduct } from "../../functions/products/use-cases/create-product.ts";
-import { createCognitoIdentityProvider } from "../../functions/tenants/adapters/cognito-identity-provider.ts";
-import { createDynamoDbTenantRecords } from "../../functions/tenants/adapters/dynamodb-tenant-records.ts";
+import { createControlPlane } from "../../functions/tenants/control-plane.ts";
 import { onboardTenant } from "../../functions/tenants/use-cases/onboard-tenant.ts";
-import type { ResolveContext } from "./template.ts";
+import { createUser } from "../../functions/users/use-cases/create-user.ts";
+import { functionProperties, loadTemplate, type ResolveContext, resolve, type Template } from "./template.ts";
 
 /** The one password of every seeded user (documented in the README). */
 export const DEMO_PASSWORD = "Tenantkit-demo-1";
@@ -15,14 +17,14 @@ interface DemoTenant {
   name: string;
   tier: Tier;
   admin: string;
-  users: { email: string; role: Role }[];
+  users: { email: string; role: Exclude<Role, "system-admin"> }[];
   products: number;
 }
 
 export const DEMO_TENANTS: DemoTenant[] = [
   {
     tenantId: "acme",
-    name: "Acme Corporation",
+    name: "Acme",
     tier: "basic",
     admin: "admin@acme.test",
     users: [{ email: "user@acme.test", role: "tenant-user" }],
@@ -30,51 +32,50 @@ export const DEMO_TENANTS: DemoTenant[] = [
   },
   {
     tenantId: "globex",
-    name: "Globex Corporation",
+    name: "Globex",
     tier: "premium",
     admin: "admin@globex.test",
     users: [{ email: "user@globex.test", role: "tenant-user" }],
     products: 5,
   },
   // The SaaS operator's own tenant: its admin is also the system admin.
-  {
-    tenantId: "tenantkit",
-    name: "Tenantkit operators",
-    tier: "basic",
-    admin: "ops@tenantkit.test",
-    users: [],
-    products: 0,
-  },
+  { tenantId: "tenantkit", name: "Tenantkit", tier: "basic", admin: "ops@tenantkit.test", users: [], products: 0 },
 ];
 
 const SYSTEM_ADMIN = "ops@tenantkit.test";
 
-/** Seeds everything; the AWS SDK must already point at the local stack (AWS_ENDPOINT_URL). */
-export async function seedDemoData(
+/** The environment a function of the template gets, resolved for the local stack. */
+export function functionEnvironment(
+  template: Template,
   context: ResolveContext,
-): Promise<{ tenants: number; users: number; products: number }> {
-  const records = createDynamoDbTenantRecords(context.refs.TenantsTable as string);
-  const identity = createCognitoIdentityProvider(context.refs.UserPool as string);
+  functionId: string,
+): NodeJS.ProcessEnv {
+  return { ...process.env, ...resolve(functionProperties(template, functionId).Environment.Variables, context) };
+}
+
+/** Seeds everything; the AWS SDK must already point at the local stack (AWS_ENDPOINT_URL). */
+export async function seedDemoData(context: ResolveContext, template: Template = loadTemplate()) {
+  const controlPlane = createControlPlane(functionEnvironment(template, context, "TenantsFunction"));
+  const { identity } = controlPlane.onboarding;
   const data = createTenantDataSource({
-    tables: { products: context.refs.ProductsTable as string },
+    tables: { products: context.refs.ProductsTable as string, users: context.refs.UsersTable as string },
     credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
   });
   let users = 0;
   let products = 0;
   for (const tenant of DEMO_TENANTS) {
-    await onboardTenant(
-      { records, identity },
-      {
-        tenantId: tenant.tenantId,
-        name: tenant.name,
-        tier: tenant.tier,
-        adminEmail: tenant.admin,
-        adminPassword: DEMO_PASSWORD,
-      },
-    );
+    await onboardTenant(controlPlane.onboarding, {
+      tenantId: tenant.tenantId,
+      name: tenant.name,
+      tier: tenant.tier,
+      adminEmail: tenant.admin,
+      adminPassword: DEMO_PASSWORD,
+    });
     users += 1;
+    const directory = createUserDirectory(data.forTenant(tenant.tenantId).table("users"));
     for (const user of tenant.users) {
-      await identity.createUser({ ...user, tenantId: tenant.tenantId, password: DEMO_PASSWORD });
+      const created = await createUser({ identity, directory }, tenant.tenantId, user);
+      await identity.setPassword(created.email, DEMO_PASSWORD);
       users += 1;
     }
     const store = createProductStore(data.forTenant(tenant.tenantId).table("products"));

@@ -3,11 +3,13 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { localAwsEnv, localRegion } from "./aws-env.ts";
 import { buildAll, buildDir } from "./build.ts";
-import { type LogSink, startGateway } from "./gateway/index.ts";
+import { startEventSources } from "./event-sources.ts";
+import { type LogSink, printFunctionLog, startGateway } from "./gateway/index.ts";
 import { startMoto } from "./moto.ts";
 import { provision } from "./provision.ts";
 import { seedDemoData } from "./seed.ts";
 import { loadTemplate, type ResolveContext, repoRoot } from "./template.ts";
+import { createUsagePlanAdmission } from "./usage-plans.ts";
 
 export const LOCAL_STACK_NAME = "tenantkit-local";
 export const LOCAL_STAGE = "local";
@@ -82,7 +84,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           endpoint: moto.endpoint,
           template,
           stackName: LOCAL_STACK_NAME,
-          parameters: { Stage: LOCAL_STAGE },
+          // Tenant records are trusted for 2 s locally (30 s in AWS), so status and tier changes show at once.
+          parameters: { Stage: LOCAL_STAGE, TenantRegistryCacheSeconds: "2" },
         }),
       (c) => `${Object.keys(c.refs).length} resources`,
     );
@@ -95,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await step(
       progress,
       "demo tenants, users and products",
-      () => seedDemoData(context),
+      () => seedDemoData(context, template),
       (s) => `${s.tenants} tenants, ${s.users} users, ${s.products} products`,
     );
     const gateway = await step(
@@ -110,9 +113,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           port: options.port ?? 3000,
           host: options.host ?? "127.0.0.1",
           stage: LOCAL_STAGE,
+          admit: createUsagePlanAdmission({ endpoint: moto.endpoint, template, resolveContext: context }),
           ...(options.functionLog && { log: options.functionLog }),
         }),
       (g) => g.url,
+    );
+    const functionLog = options.functionLog ?? printFunctionLog;
+    const eventSources = await step(
+      progress,
+      "event sources (SQS queues, schedules)",
+      () =>
+        startEventSources({
+          template,
+          context,
+          invoke: gateway.lambda.invoke,
+          log: (line) => functionLog({ functionId: "event-sources", stream: "stderr", line }),
+        }).catch(async (error: unknown) => {
+          await gateway.close();
+          throw error;
+        }),
+      (s) => `${s.sqs.length} queue(s), ${s.schedules.length} schedule(s)`,
     );
     const info: StackInfo = {
       url: gateway.url,
@@ -129,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...info,
       context,
       async stop() {
+        await eventSources.stop();
         await gateway.close();
         await moto.stop();
         if (options.writeInfo) await rm(stackInfoPath, { force: true });

@@ -17,6 +17,7 @@ export interface Resource {
 
 export interface Template {
   Parameters?: Record<string, { Default?: unknown }>;
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   Globals?: { Function?: Json; Api?: Json };
   Resources: Record<string, Resource>;
 }
@@ -74,6 +75,8 @@ export interface ResolveContext {
   refs: Record<string, string>;
   /** "LogicalId.Attribute" -> what `!GetAtt` gives */
   attributes: Record<string, string>;
+  /** the template's Mappings, for `!FindInMap` */
+  mappings?: Template["Mappings"];
 }
 
 function lookupRef(name: string, ctx: ResolveContext): string {
@@ -89,10 +92,12 @@ function lookupAttribute(name: string, ctx: ResolveContext): string {
 }
 
 function substitute(pattern: string, ctx: ResolveContext, extra: Record<string, string> = {}): string {
-  return pattern.replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
-    if (name in extra) return extra[name] as string;
-    return name.includes(".") ? lookupAttribute(name, ctx) : lookupRef(name, ctx);
-  });
+  return pattern
+    .replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
+      if (name in extra) return String(extra[name]);
+      return name.includes(".") ? lookupAttribute(name, ctx) : lookupRef(name, ctx);
+    })
+    .replace(/\$\{!/g, "${"); // `${!Literal}` stands for the literal `${Literal}`
 }
 
 /** Resolves the intrinsic functions the local stack needs (Ref, GetAtt, Sub, Join, Select, Split). */
@@ -117,6 +122,12 @@ export function resolve(value: Json, ctx: ResolveContext): Json {
         return (resolve(arg[1], ctx) as string[])[Number(resolve(arg[0], ctx))];
       case "Fn::Split":
         return String(resolve(arg[1], ctx)).split(arg[0]);
+      case "Fn::FindInMap": {
+        const [map, top, second] = resolve(arg, ctx) as [string, string, string];
+        const value = ctx.mappings?.[map]?.[top]?.[second];
+        if (value === undefined) throw new Error(`template.yaml: no mapping ${map}.${top}.${second}`);
+        return value;
+      }
     }
     if (key.startsWith("Fn::")) throw new Error(`template.yaml: ${key} is not supported by the local stack`);
   }
@@ -151,6 +162,8 @@ export interface ApiRoute {
   streaming: boolean;
   /** authorizer name, or undefined when the route is public */
   authorizer: string | undefined;
+  /** whether API Gateway needs a usage-plan key (from the authorizer) for this route */
+  apiKeyRequired?: boolean;
 }
 
 /** Every `Type: Api` event of every function, with the authorizer that guards it. */
@@ -164,6 +177,7 @@ export function apiRoutes(template: Template): ApiRoute[] {
       const api = apiId ? template.Resources[apiId] : undefined;
       const defaultAuthorizer = api?.Properties?.Auth?.DefaultAuthorizer;
       const named = props.Auth?.Authorizer;
+      const apiKeyRequired = props.Auth?.ApiKeyRequired ?? api?.Properties?.Auth?.ApiKeyRequired ?? false;
       routes.push({
         functionId,
         eventId,
@@ -171,6 +185,7 @@ export function apiRoutes(template: Template): ApiRoute[] {
         path: props.Path,
         streaming: props.ResponseTransferMode === "RESPONSE_STREAM",
         authorizer: named === "NONE" ? undefined : (named ?? defaultAuthorizer),
+        apiKeyRequired: apiKeyRequired === true,
       });
     }
   }

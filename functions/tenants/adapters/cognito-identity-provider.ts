@@ -3,46 +3,85 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
+  AdminGetUserCommand,
+  AdminRemoveUserFromGroupCommand,
   AdminSetUserPasswordCommand,
+  AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
   UserNotFoundException,
+  UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { TENANT_CLAIM } from "@tenantkit/tenant-context";
-import type { IdentityProvider } from "../ports.ts";
+import { EmailTakenError, type IdentityProvider } from "../ports.ts";
 
 export function createCognitoIdentityProvider(
   userPoolId: string,
   client = new CognitoIdentityProviderClient({}),
 ): IdentityProvider {
-  return {
+  const provider: IdentityProvider = {
     async createUser(user) {
-      const { User } = await client.send(
-        new AdminCreateUserCommand({
-          UserPoolId: userPoolId,
-          Username: user.email,
-          UserAttributes: [
-            { Name: "email", Value: user.email },
-            { Name: "email_verified", Value: "true" },
-            { Name: TENANT_CLAIM, Value: user.tenantId },
-          ],
-          ...(user.password && { MessageAction: "SUPPRESS" }),
-        }),
-      );
-      if (user.password) {
-        await client.send(
-          new AdminSetUserPasswordCommand({
+      const { User } = await client
+        .send(
+          new AdminCreateUserCommand({
             UserPoolId: userPoolId,
             Username: user.email,
-            Password: user.password,
-            Permanent: true,
+            UserAttributes: [
+              { Name: "email", Value: user.email },
+              { Name: "email_verified", Value: "true" },
+              { Name: TENANT_CLAIM, Value: user.tenantId },
+            ],
+            ...(user.password && { MessageAction: "SUPPRESS" }),
           }),
-        );
+        )
+        .catch((error: unknown) => {
+          throw error instanceof UsernameExistsException ? new EmailTakenError(user.email) : error;
+        });
+      try {
+        if (user.password) await provider.setPassword(user.email, user.password);
+        await provider.grantRole(user.email, user.role);
+      } catch (error) {
+        // Half a user is no user: remove it so the caller's compensation has nothing to miss.
+        await provider.deleteUser(user.email);
+        throw error;
       }
-      await this.grantRole(user.email, user.role);
       return User?.Attributes?.find((a) => a.Name === "sub")?.Value ?? user.email;
+    },
+    async userExists(email) {
+      try {
+        await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }));
+        return true;
+      } catch (error) {
+        if (error instanceof UserNotFoundException) return false;
+        throw error;
+      }
     },
     async grantRole(email, role) {
       await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: email, GroupName: role }));
+    },
+    async setPassword(email, password) {
+      await client.send(
+        new AdminSetUserPasswordCommand({
+          UserPoolId: userPoolId,
+          Username: email,
+          Password: password,
+          Permanent: true,
+        }),
+      );
+    },
+    async revokeRole(email, role) {
+      await client.send(
+        new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: email, GroupName: role }),
+      );
+    },
+    async setEnabled(email, enabled) {
+      if (enabled) {
+        await client.send(new AdminEnableUserCommand({ UserPoolId: userPoolId, Username: email }));
+        return;
+      }
+      await client.send(new AdminDisableUserCommand({ UserPoolId: userPoolId, Username: email }));
+      await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: userPoolId, Username: email }));
     },
     async deleteUser(email) {
       try {
@@ -52,4 +91,5 @@ export function createCognitoIdentityProvider(
       }
     },
   };
+  return provider;
 }

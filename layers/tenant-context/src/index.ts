@@ -26,6 +26,7 @@ export {
 export { awsRegion, requireEnv } from "./config.ts";
 export { createTenantCredentials, type TenantCredentials } from "./data/tenant-credentials.ts";
 export { createTenantDataSource, type TenantData, type TenantDataSource } from "./data/tenant-data.ts";
+export { countRequest, QuotaExceededError, type UsageToday, usageToday } from "./data/usage-meter.ts";
 export {
   ConditionFailedError,
   createTenantScopedTable,
@@ -35,6 +36,7 @@ export {
   type TenantTable,
   type TransactionWrite,
 } from "./data/tenant-scoped-table.ts";
+export * from "./events/index.ts";
 export {
   ConflictError,
   type FieldError,
@@ -46,6 +48,7 @@ export {
   problemResponse,
   ServiceUnavailableError,
   TenantIsolationError,
+  TooManyRequestsError,
   UnauthorizedError,
   ValidationError,
 } from "./http/errors.ts";
@@ -59,11 +62,14 @@ export {
   type TenantContextOptions,
   type TenantEnv,
   tenantContext,
+  USAGE_TABLE_NAME,
 } from "./http/tenant-context.ts";
+export * from "./idempotency/index.ts";
 export { logger } from "./observability/logger.ts";
 export { MetricUnit, metrics } from "./observability/metrics.ts";
 export {
   createTenantRegistry,
+  registryMaxAgeSeconds,
   SILO_TIER,
   TENANT_STATUSES,
   type TenantRecord,
@@ -72,3 +78,4 @@ export {
   TIERS,
   type Tier,
 } from "./registry/tenant-registry.ts";
+export { type TierConfig, type TierSettings, tierSettings } from "./registry/tier-config.ts";

@@ -305,7 +305,7 @@ describe("a local gateway with ReauthorizeEvery 0 and a usage-plan hook", () => 
     const hookCalls: unknown[] = [];
     const gateway = await start({
       resolveContext: fixtureResolveContext(0),
-      onAuthorized: (decision, route) => {
+      admit: (route, decision) => {
         hookCalls.push({ decision, path: route.path });
         return route.path === "/upload"
           ? {

@@ -35,12 +35,13 @@ export interface GatewayOptions {
   /** receives the functions' log lines; default: printed with the function id as prefix */
   log?: LogSink;
   /**
-   * Called after the authorizer allowed a request, before the function runs: return a response
-   * (a 429 from a usage plan, say) to answer with it instead.
+   * Called for every request the authorizer allowed (decision) or that needs no authorizer
+   * (undefined), before the function runs: return a response (a 429 from a usage plan or a
+   * method throttle, say) to answer with it instead.
    */
-  onAuthorized?: (
-    decision: AuthorizerDecision,
+  admit?: (
     route: ApiRoute,
+    decision: AuthorizerDecision | undefined,
   ) => GatewayHttpResponse | undefined | Promise<GatewayHttpResponse | undefined>;
 }
 
@@ -150,7 +151,7 @@ function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome,
  * await gateway.close();
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { template, resolveContext, onAuthorized, log = printFunctionLog } = options;
+  const { template, resolveContext, admit, log = printFunctionLog } = options;
   const routes = apiRoutes(template);
   const api = readRestApi(template, resolveContext, options.stage);
   const lambda = createLocalLambda({ ...options, log });
@@ -158,14 +159,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function invokeRoute(request: ApiRequest, matched: MatchedRoute, res: ServerResponse) {
     let authorizerContext: Record<string, string | number> | undefined;
+    let decision: AuthorizerDecision | undefined;
     if (matched.route.authorizer) {
       const result = await authorize(matched.route.authorizer, request, matched);
       if (!result.allowed) return send(res, result.response);
-      const refusal = await onAuthorized?.(result.decision, matched.route);
-      if (refusal) return send(res, refusal);
+      decision = result.decision;
       const { context, principalId } = result.decision;
       authorizerContext = { ...context, principalId, integrationLatency: result.integrationLatency };
     }
+    const refusal = await admit?.(matched.route, decision);
+    if (refusal) return send(res, refusal);
     const event = buildProxyEvent(api, request, matched, authorizerContext);
     const { functionId, streaming } = matched.route;
     if (!streaming) return send(res, bufferedResponse(await lambda.invoke(functionId, event), functionId));

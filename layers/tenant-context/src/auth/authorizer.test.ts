@@ -1,5 +1,6 @@
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
 import { createAuthorizer, stageWildcard } from "./authorizer.ts";
@@ -29,6 +30,10 @@ function registryWith(record: Partial<TenantRecord> | undefined): TenantRegistry
   };
 }
 
+const config: AppConfig = {
+  getJson: async <T>() => ({ basic: { usageKey: "basic-key" }, enterprise: { usageKey: "enterprise-key" } }) as T,
+};
+
 const event = (authorization?: string) =>
   ({
     type: "REQUEST",
@@ -39,8 +44,9 @@ const event = (authorization?: string) =>
 
 describe("createAuthorizer", () => {
   it("allows an active tenant's valid token for the whole stage, with the tenant context", async () => {
-    const authorize = createAuthorizer({ verifier, registry: registryWith({}) });
+    const authorize = createAuthorizer({ verifier, registry: registryWith({}), config });
     const result = await authorize(event("Bearer good"));
+    expect(result.usageIdentifierKey).toBe("basic-key");
     expect(result.policyDocument.Statement[0]).toMatchObject({
       Effect: "Allow",
       Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*",
@@ -49,19 +55,35 @@ describe("createAuthorizer", () => {
   });
 
   it("throws Unauthorized (401) for a missing or invalid token, and for an unknown tenant", async () => {
-    const authorize = createAuthorizer({ verifier, registry: registryWith({}) });
+    const authorize = createAuthorizer({ verifier, registry: registryWith({}), config });
     await expect(authorize(event())).rejects.toThrow("Unauthorized");
     await expect(authorize(event("Bearer bad"))).rejects.toThrow("Unauthorized");
     await expect(authorize(event("Basic good"))).rejects.toThrow("Unauthorized");
-    const unknown = createAuthorizer({ verifier, registry: registryWith(undefined) });
+    const unknown = createAuthorizer({ verifier, registry: registryWith(undefined), config });
     await expect(unknown(event("Bearer good"))).rejects.toThrow("Unauthorized");
   });
 
   it("denies (403) a tenant that is not active", async () => {
-    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "INACTIVE" }) });
+    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "INACTIVE" }), config });
     const result = await authorize(event("Bearer good"));
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: "Deny" });
     expect(result.context).toBeUndefined();
+  });
+});
+
+describe("createAuthorizer and tiers", () => {
+  it("returns a tenant's dedicated usage key instead of its tier's", async () => {
+    const authorize = createAuthorizer({
+      verifier,
+      registry: registryWith({ tier: "enterprise", usageKey: "own-key" }),
+      config,
+    });
+    expect((await authorize(event("Bearer good"))).usageIdentifierKey).toBe("own-key");
+  });
+
+  it("admits a migrating tenant (the service answers a retryable 503)", async () => {
+    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "MIGRATING" }), config });
+    expect((await authorize(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
   });
 });
 

@@ -1,15 +1,21 @@
 /** The Lambda REQUEST authorizer: verify the JWT, load the tenant, answer Allow with the tenant context. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { awsRegion, requireEnv } from "../config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import { logger } from "../observability/logger.ts";
-import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
+import { createTenantRegistry, type TenantRegistry, type TenantStatus } from "../registry/tenant-registry.ts";
+import { tierSettings } from "../registry/tier-config.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 export interface AuthorizerOptions {
   verifier?: TokenVerifier;
   registry?: TenantRegistry;
+  config?: AppConfig;
 }
+
+/** Tenants in these states may call the API (a MIGRATING tenant then gets a retryable 503 from the service). */
+const ADMITTED_STATUSES: ReadonlySet<TenantStatus> = new Set(["ACTIVE", "MIGRATING"]);
 
 /** What services find in `requestContext.authorizer` (API Gateway keeps only flat string values). */
 export interface AuthorizerContext {
@@ -49,7 +55,8 @@ function policy(effect: "Allow" | "Deny", resource: string) {
 
 /**
  * Creates the authorizer handler. Invalid or missing tokens throw `Unauthorized` (API Gateway
- * answers 401); a tenant that is not ACTIVE gets a Deny (403).
+ * answers 401); a tenant that is deactivated (or not yet active) gets a Deny (403). An Allow
+ * names the usage-plan key (`usageIdentifierKey`) that API Gateway throttles and meters by.
  *
  * @example
  * // functions/authorizer/handler.ts
@@ -64,6 +71,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       clientId: requireEnv("USER_POOL_CLIENT_ID"),
     });
   const registry = options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
+  const config = options.config ?? createAppConfig({ stage: requireEnv("STAGE") });
 
   return async function authorize(event) {
     logger.resetKeys();
@@ -76,7 +84,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       if (!tenant) throw new UnauthorizedError("tenant does not exist");
       logger.appendKeys({ tenant_id: tenant.tenantId, tier: tenant.tier, user_id: identity.userId });
       const resource = stageWildcard(event.methodArn);
-      if (tenant.status !== "ACTIVE") {
+      if (!ADMITTED_STATUSES.has(tenant.status)) {
         logger.info("tenant is not active", { status: tenant.status });
         return { principalId: identity.userId, policyDocument: policy("Deny", resource) };
       }
@@ -86,7 +94,9 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
         userId: identity.userId,
         roles: identity.roles.join(","),
       };
-      return { principalId: identity.userId, policyDocument: policy("Allow", resource), context };
+      // The usage-plan key: the tenant's own (enterprise) or its tier's; API Gateway then applies that plan.
+      const usageIdentifierKey = tenant.usageKey ?? (await tierSettings(config, tenant.tier)).usageKey;
+      return { principalId: identity.userId, policyDocument: policy("Allow", resource), context, usageIdentifierKey };
     } catch (error) {
       if (error instanceof UnauthorizedError) {
         logger.info("token refused", { reason: error.reason });

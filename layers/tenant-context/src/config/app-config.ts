@@ -2,8 +2,8 @@
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 
 export interface AppConfig {
-  /** `/<stage>/config/<name>` parsed as JSON, cached for `maxAgeSeconds` */
-  getJson<T = unknown>(name: string): Promise<T>;
+  /** `/<stage>/config/<name>` parsed as JSON, cached for `maxAgeSeconds` (or the given maxAge) */
+  getJson<T = unknown>(name: string, maxAgeSeconds?: number): Promise<T>;
 }
 
 export interface AppConfigOptions {
@@ -25,11 +25,11 @@ const CONFIG_NAME = /^(?!.*\.\.)[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 export function createAppConfig(options: AppConfigOptions): AppConfig {
   const provider = options.provider ?? new SSMProvider();
   return {
-    async getJson<T>(name: string) {
+    async getJson<T>(name: string, maxAgeSeconds = options.maxAgeSeconds) {
       if (!CONFIG_NAME.test(name)) throw new Error(`invalid configuration name '${name}'`);
       const value = await provider.get(`/${options.stage}/config/${name}`, {
         transform: "json",
-        ...(options.maxAgeSeconds !== undefined && { maxAge: options.maxAgeSeconds }),
+        ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),
       });
       if (value === undefined) throw new Error(`configuration '${name}' has no value`);
       return value as T;

@@ -165,3 +165,10 @@ export function problemResponse(problem: ProblemError, headers: Record<string, s
     headers: { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers, ...headers },
   });
 }
+
+/** 429: the tenant's quota or rate is used up; `Retry-After` says when to come back. */
+export class TooManyRequestsError extends ProblemError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(429, "Too Many Requests", detail, { "Retry-After": String(retryAfterSeconds) });
+  }
+}

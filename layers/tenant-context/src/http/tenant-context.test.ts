@@ -5,6 +5,7 @@ import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
+import { activeTenantRegistry } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { handleError, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
 
@@ -19,7 +20,13 @@ const refusingVerifier: TokenVerifier = {
 
 function buildApp() {
   const app = new Hono<TenantEnv>();
-  app.use(tenantContext({ dataSource: noData, verifier: refusingVerifier, registry: { get: async () => undefined } }));
+  app.use(
+    tenantContext({
+      dataSource: noData,
+      verifier: refusingVerifier,
+      registry: activeTenantRegistry({ tier: "premium" }),
+    }),
+  );
   app.onError(handleError);
   app.get("/buffered", (c) => {
     c.var.metrics.addMetric("WidgetsCounted", MetricUnit.Count, 3);

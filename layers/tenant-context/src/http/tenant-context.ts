@@ -11,14 +11,27 @@ import { createTenantSecrets, type TenantSecrets, type TenantSecretsSource } fro
 import { awsRegion, requireEnv } from "../config.ts";
 import { createTenantCredentials, type TenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
+import type { TenantTable } from "../data/tenant-scoped-table.ts";
+import { countRequest, QuotaExceededError } from "../data/usage-meter.ts";
+import type { EventPublisher } from "../events/event-publisher.ts";
+import { createTenantEvents, type TenantEvents } from "../events/tenant-events.ts";
 import { logger } from "../observability/logger.ts";
 import { metrics, publishRequestMetrics } from "../observability/metrics.ts";
-import { createTenantRegistry, SILO_TIER, type TenantRegistry, TIERS, type Tier } from "../registry/tenant-registry.ts";
+import {
+  createTenantRegistry,
+  type TenantRecord,
+  type TenantRegistry,
+  TIERS,
+  type Tier,
+} from "../registry/tenant-registry.ts";
+import { tierSettings } from "../registry/tier-config.ts";
 import {
   ForbiddenError,
   NotFoundError,
   problemResponse,
+  ServiceUnavailableError,
   TenantIsolationError,
+  TooManyRequestsError,
   toProblemError,
   UnauthorizedError,
 } from "./errors.ts";
@@ -51,6 +64,8 @@ export interface TenantEnv {
     logger: Logger;
     metrics: Metrics;
     correlationId: string;
+    /** publishes events of the caller's tenant, with the request's correlation id */
+    events: TenantEvents;
   };
 }
 
@@ -63,6 +78,26 @@ export interface TenantContextOptions {
   config?: AppConfig;
   verifier?: TokenVerifier;
   registry?: TenantRegistry;
+  /** count requests against the per-tenant daily quota; default: when USAGE_TABLE is set */
+  metering?: boolean;
+  /** the events the service publishes (`c.var.events`); `outboxTable` names, among `tables`, its outbox */
+  events?: { publisher: EventPublisher; outboxTable?: string };
+}
+
+/** The logical name of the per-tenant usage counters among a service's tables. */
+export const USAGE_TABLE_NAME = "tenant-usage";
+
+/** Counts the request against the tenant's daily quota (429 past it). */
+async function meter(usage: TenantTable, record: TenantRecord, config: AppConfig): Promise<void> {
+  const quota = record.dailyQuota ?? (await tierSettings(config, record.tier)).tenantDailyQuota;
+  try {
+    await countRequest(usage, quota);
+  } catch (error) {
+    if (error instanceof QuotaExceededError) {
+      throw new TooManyRequestsError("This tenant has used its daily request quota.", error.retryAfterSeconds);
+    }
+    throw error;
+  }
 }
 
 export const CORRELATION_HEADER = "X-Correlation-Id";
@@ -86,19 +121,24 @@ function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant |
 }
 
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
-async function tenantFromToken(
-  c: Context<TenantEnv>,
-  verifier: TokenVerifier,
-  registry: TenantRegistry,
-): Promise<Tenant> {
+async function tenantFromToken(c: Context<TenantEnv>, verifier: TokenVerifier): Promise<Tenant> {
   const header = c.req.header("Authorization") ?? "";
   const match = /^Bearer ([^\s]+)$/i.exec(header);
   if (!match?.[1]) throw new UnauthorizedError("no bearer token");
   const identity = await verifier.verify(match[1]);
-  const record = await registry.get(identity.tenantId);
+  // The tier is not in the token: the registry record read next supplies it.
+  return { id: identity.tenantId, tier: "basic", userId: identity.userId, roles: identity.roles };
+}
+
+/** The registry's word on the tenant right now (cached briefly): may it use the API, and where is its data. */
+async function currentRecord(registry: TenantRegistry, tenantId: string): Promise<TenantRecord> {
+  const record = await registry.get(tenantId);
   if (!record) throw new UnauthorizedError("tenant does not exist");
+  if (record.status === "MIGRATING") {
+    throw new ServiceUnavailableError("This tenant's data is moving to its new tier; retry shortly.", 5);
+  }
   if (record.status !== "ACTIVE") throw new ForbiddenError("This tenant may not use the API.");
-  return { id: identity.tenantId, tier: record.tier, userId: identity.userId, roles: identity.roles };
+  return record;
 }
 
 /** Makes a value on first use: cold start pays only for what a service actually touches. */
@@ -129,8 +169,13 @@ function tenantCredentials(): TenantCredentials | undefined {
  */
 export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHandler<TenantEnv> => {
   const credentials = lazy(tenantCredentials);
+  const usageTable = process.env.USAGE_TABLE;
   const dataSource =
-    options.dataSource ?? createTenantDataSource({ tables: options.tables ?? {}, credentials: credentials() });
+    options.dataSource ??
+    createTenantDataSource({
+      tables: { ...options.tables, ...(usageTable && { [USAGE_TABLE_NAME]: usageTable }) },
+      credentials: credentials(),
+    });
   const secrets = lazy(
     () => options.secrets ?? createTenantSecrets({ stage: requireEnv("STAGE"), credentials: credentials() }),
   );
@@ -146,6 +191,8 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       }),
   );
 
+  const metering = options.metering ?? Boolean(process.env.USAGE_TABLE);
+
   return async function tenantContext(c, next) {
     const startedAt = performance.now();
     const correlationId = correlationIdOf(c);
@@ -156,12 +203,16 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
     if (lambdaContext) logger.addContext(lambdaContext);
 
-    const tenant = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier(), registry()));
+    const caller = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier()));
+    const record = await currentRecord(registry(), caller.id);
+    // The registry, not a cached authorizer decision, is authoritative for the tier.
+    const tenant: Tenant = { ...caller, tier: record.tier };
     logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
     // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
-    const dedicatedTables = tenant.tier === SILO_TIER ? (await registry().get(tenant.id))?.tables : undefined;
+    const data = dataSource.forTenant(tenant.id, record.tables);
+    if (metering) await meter(data.table(USAGE_TABLE_NAME), record, config());
     c.set("tenant", tenant);
-    c.set("data", dataSource.forTenant(tenant.id, dedicatedTables));
+    c.set("data", data);
     c.set("secrets", {
       get: (name) => secrets().forTenant(tenant.id).get(name),
       getJson: (name) => secrets().forTenant(tenant.id).getJson(name),
@@ -169,6 +220,16 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     c.set("config", { getJson: (name) => config().getJson(name) });
     c.set("logger", logger);
     c.set("metrics", metrics);
+    const outboxTable = options.events?.outboxTable;
+    c.set(
+      "events",
+      createTenantEvents({
+        publisher: options.events?.publisher,
+        tenantId: tenant.id,
+        correlationId,
+        outbox: outboxTable ? () => data.table(outboxTable) : undefined,
+      }),
+    );
 
     await next();
 

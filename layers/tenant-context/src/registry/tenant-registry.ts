@@ -6,7 +6,8 @@ import { LRUCache } from "lru-cache";
 export const TIERS = ["basic", "standard", "premium", "enterprise"] as const;
 export type Tier = (typeof TIERS)[number];
 
-export const TENANT_STATUSES = ["PENDING", "ACTIVE", "INACTIVE", "OFFBOARDING"] as const;
+/** PENDING while onboarding; MIGRATING while a tier change moves its data (requests get a retryable 503). */
+export const TENANT_STATUSES = ["PENDING", "ACTIVE", "INACTIVE", "MIGRATING", "OFFBOARDING"] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 /** A tenant as the registry stores it. */
@@ -19,6 +20,12 @@ export interface TenantRecord {
   updatedAt: string;
   /** silo tenants only: logical table name -> the tenant's dedicated table */
   tables?: Record<string, string>;
+  /** overrides the tier's per-tenant daily quota */
+  dailyQuota?: number;
+  /** a dedicated usage-plan key value (enterprise); otherwise the tier's key is used */
+  usageKey?: string;
+  /** the API Gateway id of that dedicated key */
+  usageKeyId?: string;
 }
 
 /** The tier whose tenants get dedicated (silo) tables; all others share the pooled tables. */
@@ -42,6 +49,12 @@ export interface TenantRegistryOptions {
 
 const MISSING = Symbol("missing");
 
+/** How long records are trusted: TENANT_REGISTRY_MAX_AGE_SECONDS (from the template), else 30 s. */
+export function registryMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.TENANT_REGISTRY_MAX_AGE_SECONDS ?? 30);
+  return Number.isFinite(value) && value >= 0 ? value : 30;
+}
+
 /**
  * Creates the registry reader. Create once per container.
  *
@@ -53,7 +66,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   const client = options.client ?? DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const cache = new LRUCache<string, TenantRecord | typeof MISSING>({
     max: options.maxEntries ?? 1000,
-    ttl: (options.maxAgeSeconds ?? 30) * 1000,
+    ttl: Math.max(1, (options.maxAgeSeconds ?? registryMaxAgeSeconds()) * 1000),
   });
 
   return {

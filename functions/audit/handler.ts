@@ -1,0 +1,8 @@
+/** Lambda entry points of the audit API: `handler` for GET /audit, `streamHandler` for the streamed export. */
+import { handle, streamHandle } from "hono/aws-lambda";
+import { createAuditApp } from "./app.ts";
+
+const app = createAuditApp();
+
+export const handler = handle(app);
+export const streamHandler = streamHandle(app);

@@ -1,0 +1,19 @@
+/** Use case: the caller's whole audit trail, one page at a time, for a streamed export. */
+import type { AuditEntry } from "../audit-entry.ts";
+import type { AuditStore } from "../audit-store.ts";
+
+/** Entries read per DynamoDB query while exporting; memory stays bounded by one page. */
+export const EXPORT_PAGE_SIZE = 500;
+
+/**
+ * 1. Read the trail page by page, newest first.
+ * 2. Yield each entry as soon as its page arrives, so the first lines go out early.
+ */
+export async function* exportAuditEntries(store: AuditStore): AsyncGenerator<AuditEntry> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await store.page(EXPORT_PAGE_SIZE, startKey);
+    yield* page.items;
+    startKey = page.nextKey;
+  } while (startKey);
+}

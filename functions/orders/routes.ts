@@ -1,0 +1,86 @@
+/** The orders API as OpenAPI route definitions: paths, inputs, outputs. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { IdParams, Problem, problemResponses } from "@tenantkit/shared/schemas";
+import { IDEMPOTENCY_HEADER } from "@tenantkit/tenant-context";
+import { Order, OrderInput, OrderListQuery, OrderPage } from "./order.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: Problem } },
+});
+const security = [{ bearerAuth: [] }];
+
+/** Documents the header; the idempotency middleware checks it (400 naming it when missing or malformed). */
+const IdempotencyHeaders = z.object({
+  // Hono hands header validators lower-cased names.
+  [IDEMPOTENCY_HEADER.toLowerCase()]: z
+    .string()
+    .min(1)
+    .max(255)
+    .openapi({
+      param: { name: IDEMPOTENCY_HEADER, in: "header", required: true },
+      description:
+        "A key of the client's choosing (a UUID, say); retrying with the same key and body places no second order",
+    }),
+});
+
+export const placeOrderRoute = createRoute({
+  method: "post",
+  path: "/orders",
+  security,
+  request: {
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: OrderInput } } },
+  },
+  responses: {
+    201: json(Order, "The order, priced from the catalogue, with its stock reserved"),
+    ...problemResponses,
+    409: problem("Not enough stock (the problem names `productId`), or a request with this key is still running"),
+    422: problem("This Idempotency-Key was used with a different body"),
+  },
+});
+
+export const listOrdersRoute = createRoute({
+  method: "get",
+  path: "/orders",
+  security,
+  request: { query: OrderListQuery },
+  responses: { 200: json(OrderPage, "One page of orders, newest first"), ...problemResponses },
+});
+
+export const exportOrdersRoute = createRoute({
+  method: "get",
+  path: "/orders/export",
+  security,
+  responses: {
+    200: {
+      description: "Every order, newest first, one JSON object per line, streamed",
+      content: { "application/x-ndjson": { schema: Order } },
+    },
+    ...problemResponses,
+  },
+});
+
+export const getOrderRoute = createRoute({
+  method: "get",
+  path: "/orders/{id}",
+  security,
+  request: { params: IdParams },
+  responses: { 200: json(Order, "The order"), ...problemResponses },
+});
+
+export const cancelOrderRoute = createRoute({
+  method: "post",
+  path: "/orders/{id}/cancel",
+  security,
+  request: { params: IdParams },
+  responses: {
+    200: json(Order, "The cancelled order; its stock is back in the catalogue"),
+    ...problemResponses,
+    409: problem("The order is already cancelled"),
+  },
+});

@@ -1,0 +1,124 @@
+/** The control plane: onboarding, tiers, lifecycle and offboarding of tenants (system admin), and a tenant's own view. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createPublicApp, createServiceApp } from "@tenantkit/shared/service-app";
+import {
+  ConflictError,
+  createTenantRegistry,
+  requireEnv,
+  requireRole,
+  type TenantContextOptions,
+  type TenantEnv,
+  tierSettings,
+  USAGE_TABLE_NAME,
+  usageToday,
+  ValidationError,
+} from "@tenantkit/tenant-context";
+import { stream } from "hono/streaming";
+import { type ControlPlane, createControlPlane } from "./control-plane.ts";
+import { EmailTakenError, type OnboardingRequest, TenantExistsError } from "./ports.ts";
+import {
+  activateTenantRoute,
+  changeTierRoute,
+  createTenantRoute,
+  deactivateTenantRoute,
+  getOwnTenantRoute,
+  getTenantRoute,
+  listTenantsRoute,
+  offboardTenantRoute,
+  registerRoute,
+} from "./routes.ts";
+import { tenantIdFromName, toView } from "./tenant.ts";
+import { changeTier } from "./use-cases/change-tier.ts";
+import { getOwnTenant } from "./use-cases/get-own-tenant.ts";
+import { getTenant } from "./use-cases/get-tenant.ts";
+import { listTenants } from "./use-cases/list-tenants.ts";
+import { exportAndDeleteTenant, startOffboarding } from "./use-cases/offboard-tenant.ts";
+import { onboardTenant } from "./use-cases/onboard-tenant.ts";
+import { setTenantStatus } from "./use-cases/set-tenant-status.ts";
+
+/** Onboards through the saga and answers the duplicate cases with 409. */
+async function onboard(controlPlane: ControlPlane, request: Omit<OnboardingRequest, "tenantId">) {
+  const tenantId = tenantIdFromName(request.name);
+  try {
+    return toView(await onboardTenant(controlPlane.onboarding, { ...request, tenantId }));
+  } catch (error) {
+    if (error instanceof TenantExistsError)
+      throw new ConflictError(`A tenant named '${request.name}' (id '${tenantId}') exists already.`);
+    if (error instanceof EmailTakenError)
+      throw new ConflictError(`The email '${request.adminEmail}' belongs to an existing user.`);
+    throw error;
+  }
+}
+
+export interface TenantsAppOptions {
+  controlPlane?: ControlPlane;
+  tenantContext?: TenantContextOptions;
+}
+
+/** The system admin's routes, and `GET /tenant` for a tenant admin. */
+export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<TenantEnv> {
+  const controlPlane = options.controlPlane ?? createControlPlane();
+  const { records } = controlPlane.onboarding;
+  const app = createServiceApp(options.tenantContext ?? { tables: { users: requireEnv("USERS_TABLE") } });
+  const systemAdmin = requireRole("system-admin");
+  for (const path of ["/tenants", "/tenants/*"]) app.use(path, systemAdmin);
+
+  app.openapi(createTenantRoute, async (c) => c.json(await onboard(controlPlane, c.req.valid("json")), 201));
+
+  app.openapi(listTenantsRoute, async (c) => {
+    const page = await listTenants(records, c.req.valid("query"));
+    return c.json({ ...page, items: page.items.map(toView) }, 200);
+  });
+
+  app.openapi(getTenantRoute, async (c) => c.json(toView(await getTenant(records, c.req.valid("param").id)), 200));
+
+  app.openapi(changeTierRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(toView(await changeTier(controlPlane.tierChange, id, c.req.valid("json").tier)), 200);
+  });
+
+  app.openapi(deactivateTenantRoute, async (c) =>
+    c.json(toView(await setTenantStatus(controlPlane.onboarding, c.req.valid("param").id, "INACTIVE")), 200),
+  );
+
+  app.openapi(activateTenantRoute, async (c) =>
+    c.json(toView(await setTenantStatus(controlPlane.onboarding, c.req.valid("param").id, "ACTIVE")), 200),
+  );
+
+  // A stream is not a typed JSON response: documented here, handled below.
+  app.openAPIRegistry.registerPath(offboardTenantRoute);
+  app.delete("/tenants/:id", async (c) => {
+    const id = c.req.param("id");
+    if (id === c.var.tenant.id)
+      throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
+    const record = await startOffboarding(records, id);
+    c.header("Content-Type", "application/x-ndjson");
+    return stream(c, async (out) => {
+      for await (const line of exportAndDeleteTenant(controlPlane.offboarding, record))
+        await out.write(`${JSON.stringify(line)}\n`);
+    });
+  });
+
+  const registry = createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
+  app.use("/tenant", requireRole("tenant-admin"));
+  app.openapi(getOwnTenantRoute, async (c) => {
+    const { tenant, data, config } = c.var;
+    const record = await getTenant(records, tenant.id);
+    const own = await getOwnTenant({
+      record,
+      usageToday: () => usageToday(data.table(USAGE_TABLE_NAME)),
+      dailyQuota: async () =>
+        (await registry.get(tenant.id))?.dailyQuota ?? (await tierSettings(config, tenant.tier)).tenantDailyQuota,
+    });
+    return c.json(own, 200);
+  });
+
+  return app;
+}
+
+/** The public self-service sign-up: no token; throttled by the API's method settings. */
+export function createRegistrationsApp(controlPlane: ControlPlane = createControlPlane()): OpenAPIHono<TenantEnv> {
+  const app = createPublicApp();
+  app.openapi(registerRoute, async (c) => c.json(await onboard(controlPlane, c.req.valid("json")), 201));
+  return app;
+}

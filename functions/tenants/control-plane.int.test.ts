@@ -1,0 +1,177 @@
+import { APIGatewayClient, GetApiKeysCommand } from "@aws-sdk/client-api-gateway";
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  UserNotFoundException,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createTenantCredentials, createTenantDataSource, NotFoundError, type Tier } from "@tenantkit/tenant-context";
+import { describe, expect, inject, it } from "vitest";
+import { functionEnvironment } from "../../tools/local/seed.ts";
+import { loadTemplate } from "../../tools/local/template.ts";
+import { createProductStore } from "../products/product-store.ts";
+import { createProduct } from "../products/use-cases/create-product.ts";
+import { createControlPlane } from "./control-plane.ts";
+import { EmailTakenError, TenantExistsError } from "./ports.ts";
+import { changeTier } from "./use-cases/change-tier.ts";
+import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-cases/offboard-tenant.ts";
+import { InjectedFaultError, ONBOARDING_STEPS, onboardTenant } from "./use-cases/onboard-tenant.ts";
+
+const { context } = inject("localAws");
+const env = functionEnvironment(loadTemplate(), context, "TenantsFunction");
+const controlPlane = createControlPlane(env);
+const stage = context.parameters.Stage as string;
+const stack = context.pseudo["AWS::StackName"] as string;
+const cognito = new CognitoIdentityProviderClient({});
+const dynamodb = new DynamoDBClient({});
+const secrets = new SecretsManagerClient({});
+const apigateway = new APIGatewayClient({});
+const data = createTenantDataSource({
+  tables: { products: context.refs.ProductsTable as string, users: context.refs.UsersTable as string },
+  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
+});
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++sequence}`;
+
+async function userExists(email: string) {
+  try {
+    await cognito.send(new AdminGetUserCommand({ UserPoolId: context.refs.UserPool, Username: email }));
+    return true;
+  } catch (error) {
+    if (error instanceof UserNotFoundException) return false;
+    throw error;
+  }
+}
+const tableExists = (name: string) =>
+  dynamodb.send(new DescribeTableCommand({ TableName: name })).then(
+    () => true,
+    (e) => (e instanceof ResourceNotFoundException ? false : Promise.reject(e)),
+  );
+const secretExists = (tenantId: string) =>
+  secrets.send(new DescribeSecretCommand({ SecretId: `/${stage}/tenants/${tenantId}/webhook-signing-key` })).then(
+    () => true,
+    () => false,
+  );
+async function usageKeyExists(tenantId: string) {
+  const { items = [] } = await apigateway.send(new GetApiKeysCommand({ nameQuery: `${stack}-tenant-${tenantId}` }));
+  return items.some((k) => k.name === `${stack}-tenant-${tenantId}`);
+}
+const directoryCount = async (tenantId: string) => (await data.forTenant(tenantId).table("users").query()).items.length;
+
+/** Everything onboarding can leave behind, for one tenant. */
+async function traces(tenantId: string, email: string) {
+  return {
+    record: (await controlPlane.onboarding.records.get(tenantId)) !== undefined,
+    user: await userExists(email),
+    directory: (await directoryCount(tenantId)) > 0,
+    usageKey: await usageKeyExists(tenantId),
+    secret: await secretExists(tenantId),
+    tables: await tableExists(`${stack}-tenant-${tenantId}-products`),
+  };
+}
+const nothing = { record: false, user: false, directory: false, usageKey: false, secret: false, tables: false };
+
+const request = (tier: Tier = "enterprise") => {
+  const tenantId = unique("saga");
+  return { tenantId, name: tenantId, tier, adminEmail: `admin@${tenantId}.test` };
+};
+
+describe("the onboarding saga on moto", () => {
+  it.each(ONBOARDING_STEPS)("leaves nothing behind when step '%s' fails", async (step) => {
+    const req = request();
+    await expect(onboardTenant({ ...controlPlane.onboarding, failAt: step }, req)).rejects.toBeInstanceOf(
+      InjectedFaultError,
+    );
+    expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
+  });
+
+  it("makes an enterprise tenant fully ACTIVE: record, admin, directory, own key, secret, dedicated tables", async () => {
+    const req = request();
+    const record = await onboardTenant(controlPlane.onboarding, req);
+    expect(record).toMatchObject({ status: "ACTIVE", tier: "enterprise" });
+    expect(await traces(req.tenantId, req.adminEmail)).toEqual({
+      record: true,
+      user: true,
+      directory: true,
+      usageKey: true,
+      secret: true,
+      tables: true,
+    });
+    expect((await controlPlane.onboarding.records.get(req.tenantId))?.tables).toEqual({
+      products: `${stack}-tenant-${req.tenantId}-products`,
+    });
+  });
+
+  it("refuses a taken tenant id and a taken email, creating nothing", async () => {
+    const first = request("basic");
+    await onboardTenant(controlPlane.onboarding, first);
+    const sameName = { ...first, adminEmail: `other@${first.tenantId}.test` };
+    await expect(onboardTenant(controlPlane.onboarding, sameName)).rejects.toBeInstanceOf(TenantExistsError);
+    expect(await userExists(sameName.adminEmail)).toBe(false);
+    const sameEmail = { ...request("basic"), adminEmail: first.adminEmail };
+    await expect(onboardTenant(controlPlane.onboarding, sameEmail)).rejects.toBeInstanceOf(EmailTakenError);
+    expect(await traces(sameEmail.tenantId, `none@${sameEmail.tenantId}.test`)).toEqual(nothing);
+  });
+});
+
+describe("tier changes on moto", () => {
+  const deps = { ...controlPlane.tierChange, settle: async () => {} };
+
+  it("moves a tenant's products from pooled to silo and back without losing or duplicating one", async () => {
+    const req = request("basic");
+    await onboardTenant(controlPlane.onboarding, req);
+    const pooled = createProductStore(data.forTenant(req.tenantId).table("products"));
+    const created = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        createProduct(pooled, { name: `p${i}`, priceCents: i, currency: "EUR", stock: i }),
+      ),
+    );
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    const all = async (tables?: Record<string, string>) => {
+      const store = createProductStore(data.forTenant(req.tenantId, tables).table("products"));
+      return (await store.page(100)).items.sort(byId);
+    };
+
+    const silo = await changeTier(deps, req.tenantId, "enterprise");
+    expect(silo).toMatchObject({ tier: "enterprise", status: "ACTIVE" });
+    const tables = (await controlPlane.onboarding.records.get(req.tenantId))?.tables;
+    expect(tables).toBeDefined();
+    expect(await all(tables)).toEqual(created.sort(byId));
+    expect(await all()).toEqual([]);
+
+    await changeTier(deps, req.tenantId, "standard");
+    const record = await controlPlane.onboarding.records.get(req.tenantId);
+    expect(record).toMatchObject({ tier: "standard", status: "ACTIVE" });
+    expect(record?.tables).toBeUndefined();
+    expect(await all()).toEqual(created.sort(byId));
+    expect(await tableExists(`${stack}-tenant-${req.tenantId}-products`)).toBe(false);
+  });
+});
+
+describe("offboarding on moto", () => {
+  it("streams the tenant's data out, then deletes everything; a second offboarding is 404", async () => {
+    const req = request("enterprise");
+    const record = await onboardTenant(controlPlane.onboarding, req);
+    const store = createProductStore(data.forTenant(req.tenantId, record.tables).table("products"));
+    await createProduct(store, { name: "kept in the export", priceCents: 1, currency: "EUR", stock: 1 });
+
+    const lines: ExportLine[] = [];
+    for await (const line of exportAndDeleteTenant(
+      controlPlane.offboarding,
+      await startOffboarding(controlPlane.onboarding.records, req.tenantId),
+    )) {
+      lines.push(line);
+    }
+    expect(lines[0]).toMatchObject({ type: "tenant" });
+    expect(
+      lines
+        .filter((l) => l.type === "item")
+        .map((l) => (l as { table: string }).table)
+        .sort(),
+    ).toEqual(["products", "users"]);
+    expect(lines.at(-1)).toEqual({ type: "deleted", tenantId: req.tenantId, items: 2 });
+    expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
+    await expect(startOffboarding(controlPlane.onboarding.records, req.tenantId)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

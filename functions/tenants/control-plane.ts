@@ -1,0 +1,118 @@
+/** Wires the control plane's use cases to AWS, from the environment, once per container. */
+import { setTimeout as sleep } from "node:timers/promises";
+import { createUserDirectory } from "@tenantkit/shared/user-directory";
+import {
+  createEventPublisher,
+  createTenantCredentials,
+  createTenantDataSource,
+  registryMaxAgeSeconds,
+  requireEnv,
+  USAGE_TABLE_NAME,
+} from "@tenantkit/tenant-context";
+import { createSecretsManagerTenantSecrets } from "./adapters/aws-tenant-secrets.ts";
+import { createApiGatewayUsageKeys } from "./adapters/aws-usage-keys.ts";
+import { createCognitoIdentityProvider } from "./adapters/cognito-identity-provider.ts";
+import { createDynamoDbSiloTables } from "./adapters/dynamodb-silo-tables.ts";
+import { createDynamoDbTenantRecords } from "./adapters/dynamodb-tenant-records.ts";
+import { createTenantDataAdmin } from "./adapters/tenant-data-admin.ts";
+import type { LifecycleEvents } from "./ports.ts";
+import type { ChangeTierDeps } from "./use-cases/change-tier.ts";
+import type { OffboardingDeps } from "./use-cases/offboard-tenant.ts";
+import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./use-cases/onboard-tenant.ts";
+
+/** Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env variable). */
+const DATA_TABLE_VARIABLES = { products: "PRODUCTS_TABLE", orders: "ORDERS_TABLE", audit: "AUDIT_TABLE" } as const;
+
+export interface ControlPlane {
+  onboarding: OnboardingDeps;
+  tierChange: ChangeTierDeps;
+  offboarding: OffboardingDeps;
+}
+
+function failAtFromConfig(env: NodeJS.ProcessEnv): OnboardingStep | undefined {
+  const step = env.ONBOARDING_FAIL_AT_STEP;
+  if (!step) return undefined;
+  if (!(ONBOARDING_STEPS as readonly string[]).includes(step)) {
+    throw new Error(`ONBOARDING_FAIL_AT_STEP must be one of ${ONBOARDING_STEPS.join(", ")}`);
+  }
+  return step as OnboardingStep;
+}
+
+/** Builds every adapter from the environment; fails at cold start naming a missing variable. */
+export function createControlPlane(env: NodeJS.ProcessEnv = process.env): ControlPlane {
+  const dataTables = Object.fromEntries(
+    Object.entries(DATA_TABLE_VARIABLES).flatMap(([name, variable]) => (env[variable] ? [[name, env[variable]]] : [])),
+  ) as Record<string, string>;
+  const users = requireEnv("USERS_TABLE", env);
+  const usage = requireEnv("USAGE_TABLE", env);
+  const dataSource = createTenantDataSource({
+    tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage },
+    credentials: createTenantCredentials({ roleArn: requireEnv("TENANT_DATA_ROLE_ARN", env) }),
+  });
+  const records = createDynamoDbTenantRecords(requireEnv("TENANTS_TABLE", env));
+  const identity = createCognitoIdentityProvider(requireEnv("USER_POOL_ID", env));
+  const usageKeys = createApiGatewayUsageKeys({
+    usagePlanId: requireEnv("ENTERPRISE_USAGE_PLAN_ID", env),
+    keyNamePrefix: requireEnv("STACK_NAME", env),
+  });
+  const secrets = createSecretsManagerTenantSecrets(requireEnv("STAGE", env));
+  const siloTables = createDynamoDbSiloTables({ pooledTables: dataTables, prefix: requireEnv("STACK_NAME", env) });
+  const publisher = env.EVENT_BUS_NAME
+    ? createEventPublisher({ source: "tenantkit.tenants", busName: env.EVENT_BUS_NAME })
+    : undefined;
+  const events: LifecycleEvents | undefined = publisher && {
+    publish: async (tenantId, type, data) => {
+      await publisher.publish({ tenantId, type, data });
+    },
+  };
+  const directory = (tenantId: string) => createUserDirectory(dataSource.forTenant(tenantId).table("users"));
+  const movable = createTenantDataAdmin({ dataSource, tableNames: Object.keys(dataTables) });
+  const everything = createTenantDataAdmin({
+    dataSource,
+    tableNames: [...Object.keys(dataTables), "users", USAGE_TABLE_NAME],
+  });
+  const settleSeconds = registryMaxAgeSeconds(env);
+
+  return {
+    onboarding: {
+      records,
+      identity,
+      usageKeys,
+      secrets,
+      siloTables,
+      ...(events && { events }),
+      directory: {
+        addUser: async (tenantId, user) => {
+          const now = new Date().toISOString();
+          await directory(tenantId).put({
+            ...user,
+            role: "tenant-admin",
+            enabled: true,
+            createdAt: now,
+            updatedAt: now,
+          });
+        },
+        removeUser: (tenantId, userId) => directory(tenantId).remove(userId),
+      },
+      failAt: failAtFromConfig(env),
+    },
+    tierChange: {
+      records,
+      data: movable,
+      siloTables,
+      usageKeys,
+      ...(events && { events }),
+      settle: () => sleep(settleSeconds * 1000),
+    },
+    offboarding: {
+      records,
+      data: everything,
+      identity,
+      secrets,
+      siloTables,
+      usageKeys,
+      ...(events && { events }),
+      users: (tenantId) => directory(tenantId).all(),
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Lambda entry points of the control plane: buffered routes, the streamed offboarding, the public sign-up. */
+import { handle, streamHandle } from "hono/aws-lambda";
+import { createRegistrationsApp, createTenantsApp } from "./app.ts";
+
+const app = createTenantsApp();
+
+export const handler = handle(app);
+export const streamHandler = streamHandle(app);
+export const registrationsHandler = handle(createRegistrationsApp());

@@ -1,0 +1,73 @@
+/** Use case: offboard a tenant: stream out all of its data, then delete data, users, secrets, keys and record. */
+import { ConflictError, type TenantRecord } from "@tenantkit/tenant-context";
+import type {
+  IdentityProvider,
+  LifecycleEvents,
+  SiloTables,
+  TenantDataAdmin,
+  TenantRecords,
+  TenantSecretsAdmin,
+  UsageKeys,
+} from "../ports.ts";
+import { getTenant } from "./get-tenant.ts";
+
+export interface OffboardingDeps {
+  records: TenantRecords;
+  data: TenantDataAdmin;
+  identity: IdentityProvider;
+  secrets: TenantSecretsAdmin;
+  siloTables: SiloTables;
+  usageKeys?: UsageKeys;
+  events?: LifecycleEvents;
+  /** the tenant's user directory: each user's email (to delete them in Cognito) */
+  users(tenantId: string): AsyncGenerator<{ email: string }>;
+}
+
+/** One line of the offboarding stream. */
+export type ExportLine =
+  | { type: "tenant"; record: TenantRecord }
+  | { type: "item"; table: string; item: Record<string, unknown> }
+  | { type: "deleted"; tenantId: string; items: number };
+
+/**
+ * 1. Read the tenant (404 if none, so a second call is 404); mark it OFFBOARDING (its tokens are
+ *    refused from then on). An offboarding that stopped half way can be run again.
+ */
+export async function startOffboarding(
+  records: TenantRecords,
+  tenantId: string,
+  now = new Date(),
+): Promise<TenantRecord> {
+  const record = await getTenant(records, tenantId);
+  if (!(await records.transition(tenantId, ["ACTIVE", "INACTIVE", "OFFBOARDING"], { status: "OFFBOARDING" }, now))) {
+    throw new ConflictError(`Tenant '${tenantId}' is ${record.status} and cannot be offboarded now.`);
+  }
+  return { ...record, status: "OFFBOARDING" };
+}
+
+/**
+ * 2. Stream the record and every item of every data table (the export comes before any delete).
+ * 3. Delete the items, the users (Cognito), the secrets, the dedicated key and tables, the record.
+ * 4. Publish `TenantOffboarded` and end the stream with a `deleted` line.
+ */
+export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: TenantRecord): AsyncGenerator<ExportLine> {
+  const { tenantId, tables } = record;
+  yield { type: "tenant", record };
+  let items = 0;
+  for (const table of deps.data.tableNames) {
+    for await (const item of deps.data.items(tenantId, table, tables)) {
+      items += 1;
+      yield { type: "item", table, item };
+    }
+  }
+  const emails: string[] = [];
+  for await (const user of deps.users(tenantId)) emails.push(user.email);
+  await deps.data.deleteAll(tenantId, tables);
+  for (const email of emails) await deps.identity.deleteUser(email);
+  await deps.secrets.deleteAll(tenantId);
+  if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);
+  if (tables) await deps.siloTables.delete(tables);
+  await deps.records.remove(tenantId);
+  await deps.events?.publish(tenantId, "TenantOffboarded", { items });
+  yield { type: "deleted", tenantId, items };
+}

@@ -1,0 +1,204 @@
+/** Publishes Tenantkit events to the EventBridge bus: fills in the contract's fields and retries what fails. */
+import { randomUUID } from "node:crypto";
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import { requireEnv } from "../config.ts";
+import { checkOutgoingEvent, EVENT_SOURCE_PREFIX, type TenantEventDetail } from "./tenant-event.ts";
+
+/** One EventBridge `PutEvents` entry, exactly as it is sent (and as the outbox keeps it). */
+export interface EventEntry {
+  EventBusName: string;
+  Source: string;
+  DetailType: string;
+  /** the JSON of a `TenantEventDetail` */
+  Detail: string;
+}
+
+/** What a publisher needs to know about a new event; the rest of the contract is filled in. */
+export interface NewTenantEvent<T extends object = Record<string, unknown>> {
+  tenantId: string;
+  /** the event name, e.g. `TenantOnboarded` */
+  type: string;
+  data: T;
+  /** default: a new id (outside a request there is nothing to correlate with) */
+  correlationId?: string;
+  /** default: a new UUID */
+  eventId?: string;
+  /** default: now */
+  occurredAt?: Date;
+}
+
+/** An event ready to send: its detail and the `PutEvents` entry that carries it. */
+export interface PreparedEvent<T extends object = Record<string, unknown>> {
+  detail: TenantEventDetail<T>;
+  entry: EventEntry;
+}
+
+/** The part of the EventBridge client a publisher uses (a fake in unit tests). */
+export interface PutEventsClient {
+  send(command: PutEventsCommand): Promise<PutEventsCommandOutput>;
+}
+
+export interface EventPublisherOptions extends EventSenderOptions {
+  /** default: the `EVENT_BUS_NAME` environment variable */
+  busName?: string;
+  /** `tenantkit.<service>`; default `tenantkit.` + the `POWERTOOLS_SERVICE_NAME` environment variable */
+  source?: string;
+  /** default: `createEventSender(options)` */
+  sender?: EventSender;
+}
+
+/** Publishes events of one source to one bus. Create once per container. */
+export interface EventPublisher extends EventSender {
+  readonly busName: string;
+  readonly source: string;
+  /** builds the event (new id, time, correlation id unless given) without sending it */
+  prepare<T extends object>(event: NewTenantEvent<T>): PreparedEvent<T>;
+  /** prepares and sends one event; throws `EventPublishError` once the retries are spent */
+  publish<T extends object>(event: NewTenantEvent<T>): Promise<TenantEventDetail<T>>;
+}
+
+/** Some events could not be published after every retry; `failed` lists them (a subset of what was sent). */
+export class EventPublishError extends Error {
+  readonly failed: EventEntry[];
+
+  constructor(failed: EventEntry[], reason: string, options?: { cause?: unknown }) {
+    super(`${failed.length} event(s) not published: ${reason}`, options);
+    this.name = "EventPublishError";
+    this.failed = failed;
+  }
+}
+
+/** EventBridge's limit for one entry (Source, DetailType, Detail and the time stamp together). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+const ENTRIES_PER_CALL = 10;
+
+const entrySize = (entry: EventEntry) =>
+  Buffer.byteLength(entry.Source) + Buffer.byteLength(entry.DetailType) + Buffer.byteLength(entry.Detail) + 14;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function defaultSource(): string {
+  return `${EVENT_SOURCE_PREFIX}${requireEnv("POWERTOOLS_SERVICE_NAME")}`;
+}
+
+/** Sends prepared entries to EventBridge, retrying the failed ones. */
+export interface EventSender {
+  /** up to 10 entries per call to EventBridge; throws `EventPublishError` naming what is still unsent */
+  send(entries: EventEntry[]): Promise<void>;
+}
+
+export interface EventSenderOptions {
+  client?: PutEventsClient;
+  /** attempts per call, the first included (default 4); the SDK's own retries happen inside each */
+  maxAttempts?: number;
+  /** first back-off; doubled per attempt, with full jitter (default 50 ms) */
+  baseDelayMs?: number;
+}
+
+/**
+ * Creates the sender that publishers (and the outbox sweeper) share: `PutEvents` in chunks of
+ * 10, entries that EventBridge refuses or that a failed call left unsent retried with back-off.
+ *
+ * @example
+ * const sender = createEventSender();
+ * await sender.send(outboxRecords.map((record) => record.entry));
+ */
+export function createEventSender(options: EventSenderOptions = {}): EventSender {
+  const client = options.client ?? new EventBridgeClient({});
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+  const baseDelayMs = options.baseDelayMs ?? 50;
+
+  /** One PutEvents call; returns the entries EventBridge did not take (all of them if the call failed). */
+  async function putOnce(entries: EventEntry[]): Promise<{ failed: EventEntry[]; reason: string; cause?: unknown }> {
+    try {
+      const output = await client.send(new PutEventsCommand({ Entries: entries as PutEventsRequestEntry[] }));
+      if (!output.FailedEntryCount) return { failed: [], reason: "" };
+      const results = output.Entries ?? [];
+      const failed = entries.filter((_, i) => !results[i]?.EventId);
+      const codes = [...new Set(results.flatMap((r) => (r.ErrorCode ? [r.ErrorCode] : [])))];
+      return { failed, reason: `EventBridge refused entries (${codes.join(", ") || "no error code"})` };
+    } catch (error) {
+      return { failed: entries, reason: error instanceof Error ? error.message : String(error), cause: error };
+    }
+  }
+
+  async function sendChunk(entries: EventEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; ; attempt++) {
+      const { failed, reason, cause } = await putOnce(pending);
+      if (failed.length === 0) return;
+      if (attempt >= maxAttempts) throw new EventPublishError(failed, reason, { cause });
+      pending = failed;
+      await sleep(Math.random() * baseDelayMs * 2 ** (attempt - 1));
+    }
+  }
+
+  return {
+    async send(entries) {
+      const failed: EventEntry[] = [];
+      let lastError: EventPublishError | undefined;
+      for (let i = 0; i < entries.length; i += ENTRIES_PER_CALL) {
+        try {
+          await sendChunk(entries.slice(i, i + ENTRIES_PER_CALL));
+        } catch (error) {
+          if (!(error instanceof EventPublishError)) throw error;
+          failed.push(...error.failed);
+          lastError = error;
+        }
+      }
+      if (lastError) throw new EventPublishError(failed, lastError.message, { cause: lastError.cause });
+    },
+  };
+}
+
+/**
+ * Creates a publisher. Reads `EVENT_BUS_NAME` (and `POWERTOOLS_SERVICE_NAME` for the source)
+ * once, failing at cold start when they are missing. Inside a request use `c.var.events`, which
+ * fills in the caller's tenant and correlation id; outside one (the control plane, a sweeper)
+ * call `publish` with an explicit tenant id.
+ *
+ * @example
+ * const events = createEventPublisher({ source: "tenantkit.tenants" });
+ * await events.publish({ tenantId: "acme", type: "TenantOnboarded", data: { tier: "basic" } });
+ */
+export function createEventPublisher(options: EventPublisherOptions = {}): EventPublisher {
+  const busName = options.busName ?? requireEnv("EVENT_BUS_NAME");
+  const source = options.source ?? defaultSource();
+  const sender = options.sender ?? createEventSender(options);
+
+  const publisher: EventPublisher = {
+    busName,
+    source,
+
+    prepare<T extends object>(event: NewTenantEvent<T>): PreparedEvent<T> {
+      checkOutgoingEvent(source, event.type, event.tenantId);
+      const eventId = event.eventId ?? randomUUID();
+      const detail: TenantEventDetail<T> = {
+        eventId,
+        tenantId: event.tenantId,
+        correlationId: event.correlationId ?? eventId,
+        occurredAt: (event.occurredAt ?? new Date()).toISOString(),
+        data: event.data,
+      };
+      const entry = { EventBusName: busName, Source: source, DetailType: event.type, Detail: JSON.stringify(detail) };
+      if (entrySize(entry) > MAX_EVENT_BYTES) {
+        throw new EventPublishError([entry], `the event is larger than EventBridge's ${MAX_EVENT_BYTES} bytes`);
+      }
+      return { detail, entry };
+    },
+
+    async publish<T extends object>(event: NewTenantEvent<T>) {
+      const { detail, entry } = publisher.prepare(event);
+      await sender.send([entry]);
+      return detail;
+    },
+
+    send: (entries) => sender.send(entries),
+  };
+  return publisher;
+}

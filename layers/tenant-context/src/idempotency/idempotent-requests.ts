@@ -1,0 +1,150 @@
+/** Idempotent POSTs: the `Idempotency-Key` header, scoped to the caller's tenant, kept by Powertools Idempotency in DynamoDB. */
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import type { Context, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { requireEnv } from "../config.ts";
+import { ProblemError, ValidationError } from "../http/errors.ts";
+import type { TenantEnv } from "../http/tenant-context.ts";
+
+/** The request header that carries the client's key (the IETF httpapi draft's name). */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+/** Set on a response that repeats the stored answer of an earlier request with the same key. */
+export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
+
+/** 1 to 255 visible ASCII characters, e.g. a UUID. */
+const KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
+/** Response headers worth repeating; the correlation id is the new request's own. */
+const STORED_HEADERS = ["content-type", "location"];
+
+/** 422: the key was used before with a different request body. */
+export class IdempotencyKeyReusedError extends ProblemError {
+  constructor() {
+    super(
+      422,
+      "Unprocessable Content",
+      `This ${IDEMPOTENCY_HEADER} was already used with a different request body; use a new key for a new request.`,
+    );
+  }
+}
+
+/** 409: a request with the same key is still running. Retrying shortly gets its answer. */
+export class IdempotentRequestInProgressError extends ProblemError {
+  constructor() {
+    super(409, "Conflict", `A request with this ${IDEMPOTENCY_HEADER} is still being processed; retry shortly.`, {
+      "Retry-After": "1",
+    });
+  }
+}
+
+export interface IdempotentRequestsOptions {
+  /** the idempotency table (key `id`, TTL `expiration`); default: the `IDEMPOTENCY_TABLE` environment variable */
+  tableName?: string;
+  /** for tests: any Powertools persistence layer */
+  persistenceStore?: BasePersistenceLayer;
+  /** how long a key is remembered (default 24 h) */
+  expiresAfterSeconds?: number;
+}
+
+/** What is stored for a key: the successful answer, replayed as it was. */
+interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** set by the response hook when the answer comes from the store */
+  replayed?: boolean;
+}
+
+/** The answer was not a success: nothing is stored and a retry with the key runs again. */
+class AnswerNotStored extends Error {}
+
+/** The body as JSON when it is JSON (so that key order and spacing do not matter), else as text. */
+async function bodyOf(c: Context<TenantEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function storedHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null) kept[name] = value;
+  }
+  return kept;
+}
+
+/**
+ * Makes a route idempotent with the `Idempotency-Key` header (required; 400 naming it otherwise).
+ * The key is scoped to the caller's tenant and the route, so two tenants that pick the same key
+ * never meet. The first request runs; a later one with the same key and body gets the stored
+ * answer (header `Idempotent-Replayed: true`) and does not run; the same key with another body
+ * is 422; one arriving while the first still runs is 409 with `Retry-After`. Only 2xx answers
+ * are stored: after a 4xx or 5xx the key can be used again. Use after `tenantContext()`.
+ *
+ * @example
+ * app.post("/orders", idempotentRequests({ tableName: requireEnv("IDEMPOTENCY_TABLE") }), placeOrderHandler);
+ */
+export const idempotentRequests = (options: IdempotentRequestsOptions = {}): MiddlewareHandler<TenantEnv> => {
+  const persistenceStore =
+    options.persistenceStore ??
+    new DynamoDBPersistenceLayer({ tableName: options.tableName ?? requireEnv("IDEMPOTENCY_TABLE") });
+  const expiresAfterSeconds = options.expiresAfterSeconds ?? 24 * 60 * 60;
+
+  return async function idempotentRequests(c, next) {
+    const key = c.req.header(IDEMPOTENCY_HEADER);
+    if (key === undefined || !KEY_PATTERN.test(key)) {
+      const message = key === undefined ? "is required" : "must be 1-255 visible ASCII characters";
+      throw new ValidationError([{ location: "header", field: IDEMPOTENCY_HEADER, message }]);
+    }
+    const request = { tenantId: c.var.tenant.id, route: `${c.req.method} ${c.req.path}`, key, body: await bodyOf(c) };
+    const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: "[tenantId, route, key]",
+      payloadValidationJmesPath: "body",
+      throwOnNoIdempotencyKey: true,
+      expiresAfterSeconds,
+      responseHook: (response) => ({ ...(response as object), replayed: true }),
+      ...(lambdaContext && { lambdaContext }),
+    });
+    const runOnce = makeIdempotent(
+      async (_request: typeof request): Promise<StoredResponse> => {
+        await next();
+        const { status, headers } = c.res;
+        if (status < 200 || status >= 300) throw new AnswerNotStored();
+        return { status, headers: storedHeaders(headers), body: await c.res.clone().text() };
+      },
+      { persistenceStore, config, keyPrefix: "requests" },
+    );
+
+    let answer: StoredResponse;
+    try {
+      answer = await runOnce(request);
+    } catch (error) {
+      if (error instanceof AnswerNotStored) return; // c.res already holds the (error) answer
+      if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
+      if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotentRequestInProgressError();
+      // The store's own failure (throttling, outage) is what the client should hear about.
+      if (error instanceof IdempotencyPersistenceLayerError && error.cause) throw error.cause;
+      throw error;
+    }
+    if (answer.replayed) {
+      c.res = c.body(answer.body, answer.status as ContentfulStatusCode, {
+        ...answer.headers,
+        [IDEMPOTENT_REPLAYED_HEADER]: "true",
+      });
+    }
+  };
+};

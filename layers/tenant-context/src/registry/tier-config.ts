@@ -1,0 +1,26 @@
+/** The shape of the tier configuration (`/<stage>/config/tiers`), built in template.yaml from its TierLimits mapping. */
+import type { AppConfig } from "../config/app-config.ts";
+import type { Tier } from "./tenant-registry.ts";
+
+export interface TierSettings {
+  rateLimit: number;
+  burstLimit: number;
+  /** requests one tenant of the tier may make per UTC day */
+  tenantDailyQuota: number;
+  /** the tier's usage-plan API key value, returned by the authorizer as usageIdentifierKey */
+  usageKey: string;
+  features: Record<string, boolean>;
+}
+
+export type TierConfig = Record<Tier, TierSettings>;
+
+/** Tier configuration changes rarely: cache it for a minute rather than Powertools' default 5 s. */
+export const TIER_CONFIG_MAX_AGE_SECONDS = 60;
+
+/** Reads the settings of one tier; a tier missing from the configuration is a deployment defect. */
+export async function tierSettings(config: AppConfig, tier: Tier): Promise<TierSettings> {
+  const tiers = await config.getJson<TierConfig>("tiers", TIER_CONFIG_MAX_AGE_SECONDS);
+  const settings = tiers[tier];
+  if (!settings) throw new Error(`tier '${tier}' is missing from the tier configuration`);
+  return settings;
+}

@@ -1,0 +1,201 @@
+import { AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import { signIn } from "../../tools/local/sign-in.ts";
+import { LOCAL_STACK_NAME } from "../../tools/local/stack.ts";
+import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, stack } from "./client.ts";
+
+const OPS = "ops@tenantkit.test";
+const PROBLEM = "application/problem+json";
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++sequence}`;
+const aws = { endpoint: stack.endpoint, region: stack.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } };
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
+const cognito = new CognitoIdentityProviderClient(aws);
+const PASSWORD = "Tenant-admin-pass-1";
+
+/** Waits out the local stack's tenant-registry cache (2 s) so a status change is seen. */
+const registryCache = () => new Promise((resolve) => setTimeout(resolve, 2500));
+
+describe("tenant onboarding through the gateway", () => {
+  it("lets a system admin onboard a tenant, and nobody else", async () => {
+    const name = unique("Initech");
+    expect(
+      (await api("POST", "/tenants", { as: ACME_ADMIN, body: { name, tier: "basic", adminEmail: `a@${name}.test` } }))
+        .status,
+    ).toBe(403);
+    const created = await api("POST", "/tenants", {
+      as: OPS,
+      body: { name, tier: "standard", adminEmail: `admin@${name}.test` },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ tenantId: name.toLowerCase(), tier: "standard", status: "ACTIVE" });
+    expect(created.body.usageKey).toBeUndefined();
+    const again = await api("POST", "/tenants", {
+      as: OPS,
+      body: { name, tier: "basic", adminEmail: `other@${name}.test` },
+    });
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toContain(PROBLEM);
+  });
+
+  it("registers a tenant through the public route without a token, and refuses a taken email", async () => {
+    const name = unique("Hooli");
+    const res = await api("POST", "/registrations", { body: { name, adminEmail: `admin@${name}.test` } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ tier: "basic", status: "ACTIVE" });
+    const taken = await api("POST", "/registrations", {
+      body: { name: unique("Other"), adminEmail: `admin@${name}.test` },
+    });
+    expect(taken.status).toBe(409);
+    const silo = await api("POST", "/registrations", {
+      body: { name: unique("Big"), adminEmail: "x@big.test", tier: "enterprise" },
+    });
+    expect(silo.status).toBe(400);
+    expect(silo.body.errors[0]).toMatchObject({ field: "tier" });
+  });
+
+  it("lists and reads tenants for the system admin only", async () => {
+    const page = await api("GET", "/tenants?limit=100", { as: OPS });
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((t: { tenantId: string }) => t.tenantId)).toEqual(
+      expect.arrayContaining(["acme", "globex"]),
+    );
+    expect((await api("GET", "/tenants/acme", { as: OPS })).body).toMatchObject({ tenantId: "acme", tier: "basic" });
+    expect((await api("GET", "/tenants/acme", { as: GLOBEX_ADMIN })).status).toBe(403);
+    expect((await api("GET", "/tenants/nope-nope", { as: OPS })).status).toBe(404);
+  });
+});
+
+/** Onboards a tenant as the system admin and signs its admin in (Cognito invites by email; set a password). */
+async function newTenant(prefix: string, tier = "basic") {
+  const name = unique(prefix);
+  const adminEmail = `admin@${name}.test`.toLowerCase();
+  const created = await api("POST", "/tenants", { as: OPS, body: { name, tier, adminEmail } });
+  expect(created.status).toBe(201);
+  await cognito.send(
+    new AdminSetUserPasswordCommand({
+      UserPoolId: stack.userPoolId,
+      Username: adminEmail,
+      Password: PASSWORD,
+      Permanent: true,
+    }),
+  );
+  const { idToken } = await signIn({ ...stack, email: adminEmail, password: PASSWORD });
+  return { tenantId: created.body.tenantId as string, token: idToken };
+}
+
+describe("tenant lifecycle through the gateway", () => {
+  it("refuses a tenant's tokens with 403 once it is deactivated, and accepts them again after activation", async () => {
+    const { tenantId, token } = await newTenant("Umbrella");
+    expect((await api("GET", "/products", { token })).status).toBe(200);
+    expect((await api("POST", `/tenants/${tenantId}/deactivate`, { as: OPS })).body).toMatchObject({
+      status: "INACTIVE",
+    });
+    await registryCache();
+    const refused = await api("GET", "/products", { token });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("content-type")).toContain(PROBLEM);
+    expect((await api("POST", `/tenants/${tenantId}/activate`, { as: OPS })).body).toMatchObject({ status: "ACTIVE" });
+    await registryCache();
+    expect((await api("GET", "/products", { token })).status).toBe(200);
+  });
+
+  it("shows a tenant admin its own tenant and today's usage", async () => {
+    const res = await api("GET", "/tenant", { as: GLOBEX_ADMIN });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tenantId: "globex", tier: "premium", status: "ACTIVE" });
+    expect(res.body.usage.requests).toBeGreaterThan(0);
+    expect((await api("GET", "/tenant", { as: "user@globex.test" })).status).toBe(403);
+  });
+
+  it("answers 429 with Retry-After to a tenant over its own daily quota while another tenant of the tier goes on", async () => {
+    const { tenantId, token } = await newTenant("Quota");
+    await db.send(
+      new UpdateCommand({
+        TableName: `${LOCAL_STACK_NAME}-tenants`,
+        Key: { tenantId },
+        UpdateExpression: "SET dailyQuota = :q",
+        ExpressionAttributeValues: { ":q": 3 },
+      }),
+    );
+    await registryCache();
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await api("GET", "/products", { token });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(Number(last?.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await api("GET", "/products", { as: ACME_ADMIN })).status).toBe(200);
+  });
+
+  it("offboards a tenant: streams its data, then a second call is 404", async () => {
+    const { tenantId, token } = await newTenant("Leaving");
+    await api("POST", "/products", { token, body: { name: "last one", priceCents: 1, currency: "EUR", stock: 1 } });
+    const res = await api("DELETE", `/tenants/${tenantId}`, { as: OPS });
+    expect(res.status).toBe(200);
+    const lines = String(res.body)
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ type: "tenant" });
+    expect(lines.some((l) => l.type === "item" && l.table === "products" && l.item.name === "last one")).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ type: "deleted", tenantId });
+    expect((await api("DELETE", `/tenants/${tenantId}`, { as: OPS })).status).toBe(404);
+  });
+});
+
+describe("users of a tenant", () => {
+  it("lets a tenant admin add, change and remove users of its own tenant only", async () => {
+    const email = `${unique("new")}@acme.test`;
+    const created = await api("POST", "/users", { as: ACME_ADMIN, body: { email, role: "tenant-user" } });
+    expect(created.status).toBe(201);
+    const id = created.body.userId;
+    expect((await api("GET", `/users/${id}`, { as: ACME_ADMIN })).body).toMatchObject({ email, role: "tenant-user" });
+    expect((await api("GET", `/users/${id}`, { as: GLOBEX_ADMIN })).status).toBe(404);
+    expect((await api("PATCH", `/users/${id}`, { as: GLOBEX_ADMIN, body: { enabled: false } })).status).toBe(404);
+    expect((await api("DELETE", `/users/${id}`, { as: GLOBEX_ADMIN })).status).toBe(404);
+    const promoted = await api("PATCH", `/users/${id}`, {
+      as: ACME_ADMIN,
+      body: { role: "tenant-admin", enabled: false },
+    });
+    expect(promoted.body).toMatchObject({ role: "tenant-admin", enabled: false });
+    const list = await api("GET", "/users?limit=100", { as: ACME_ADMIN });
+    expect(list.body.items.map((u: { email: string }) => u.email)).toContain(email);
+    expect(list.body.items.every((u: { email: string }) => !u.email.endsWith("@globex.test"))).toBe(true);
+    expect((await api("DELETE", `/users/${id}`, { as: ACME_ADMIN })).status).toBe(204);
+    expect((await api("GET", `/users/${id}`, { as: ACME_ADMIN })).status).toBe(404);
+  });
+
+  it("never grants system-admin, and refuses a taken email", async () => {
+    const res = await api("POST", "/users", {
+      as: ACME_ADMIN,
+      body: { email: `${unique("x")}@acme.test`, role: "system-admin" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ field: "role" });
+    expect(
+      (await api("POST", "/users", { as: ACME_ADMIN, body: { email: "user@globex.test", role: "tenant-user" } }))
+        .status,
+    ).toBe(409);
+  });
+
+  it("answers 403 to a tenant user on every users route", async () => {
+    for (const [method, path] of [
+      ["GET", "/users"],
+      ["POST", "/users"],
+      ["GET", `/users/${crypto.randomUUID()}`],
+      ["PATCH", `/users/${crypto.randomUUID()}`],
+      ["DELETE", `/users/${crypto.randomUUID()}`],
+    ] as const) {
+      const res = await api(method, path, {
+        as: ACME_USER,
+        ...(method === "POST" || method === "PATCH" ? { body: { role: "tenant-user" } } : {}),
+      });
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+  });
+});
