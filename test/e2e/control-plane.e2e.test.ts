@@ -199,3 +199,50 @@ describe("users of a tenant", () => {
     }
   });
 });
+
+describe("tier changes through the gateway", () => {
+  it("moves a tenant to silo and back; requests during each move are served in full or get a retryable 503", async () => {
+    const { tenantId, token } = await newTenant("Mover");
+    for (let i = 0; i < 12; i++) {
+      const res = await api("POST", "/products", {
+        token,
+        body: { name: `item ${i}`, priceCents: i, currency: "EUR", stock: 1 },
+      });
+      expect(res.status).toBe(201);
+    }
+    const ids = async () =>
+      (await api("GET", "/products?limit=100", { token })).body.items.map((p: { id: string }) => p.id).sort();
+    const before = await ids();
+
+    for (const tier of ["enterprise", "premium"]) {
+      const observed: { status: number; count?: number; retryAfter?: string | null }[] = [];
+      const move = api("PATCH", `/tenants/${tenantId}`, { as: OPS, body: { tier } });
+      let done = false;
+      move.finally(() => {
+        done = true;
+      });
+      while (!done) {
+        const res = await api("GET", "/products?limit=100", { token });
+        observed.push({
+          status: res.status,
+          count: res.body.items?.length,
+          retryAfter: res.headers.get("retry-after"),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const moved = await move;
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body).toMatchObject({ tier, status: "ACTIVE" });
+      for (const seen of observed) {
+        if (seen.status === 200) expect(seen.count).toBe(before.length);
+        else {
+          expect(seen.status).toBe(503);
+          expect(Number(seen.retryAfter)).toBeGreaterThan(0);
+        }
+      }
+      expect(observed.some((seen) => seen.status === 503)).toBe(true);
+      await registryCache();
+      expect(await ids()).toEqual(before);
+    }
+  });
+});
