@@ -1,0 +1,188 @@
+/**
+ * Streaming: GET /products/export through the local gateway for catalogues of 1k, 10k and 100k
+ * products, streamed (the template's RESPONSE_STREAM route, `streamHandler`) against a buffered build
+ * of the same route (`handler`, buffered integration). Measures time to first byte and total time at
+ * the client, and the peak RSS (VmHWM) of the function's worker process, fresh for each size.
+ * The catalogue pages come from the DynamoDB stand-in (bench/support/dynamodb-stub.ts), not moto.
+ */
+import { spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type GatewayOptions, startGateway } from "../tools/local/gateway/index.ts";
+import type { Template } from "../tools/local/template.ts";
+import { benchRoot } from "./support/bench-build.ts";
+import type { BenchContext, Benchmark } from "./support/context.ts";
+import { timedGet } from "./support/http-timing.ts";
+import { processMemory } from "./support/proc-memory.ts";
+import { round, rounded, type Summary, summarize } from "./support/stats.ts";
+
+const EXPORT_FUNCTION = "ProductsExportFunction";
+/** Lambda's limit for a buffered (RequestResponse) response payload. */
+const BUFFERED_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+
+export const exportSizes = (process.env.BENCH_EXPORT_SIZES ?? "1000,10000,100000")
+  .split(",")
+  .map((size) => Number(size.trim()))
+  .filter((size) => Number.isInteger(size) && size > 0);
+const warmRequests = Number(process.env.BENCH_EXPORT_REQUESTS ?? 3);
+
+export const exportTenant = (size: number) => `bench-export-${size}`;
+const memoryWorker = fileURLToPath(new URL("./streaming-memory-worker.ts", import.meta.url));
+
+type Delivery = "streamed" | "buffered";
+
+export interface StreamingRun {
+  size: number;
+  delivery: Delivery;
+  /** the first request of a fresh worker (its cold start included), ms */
+  cold: { ttfbMs: number; totalMs: number };
+  /** the following requests, ms */
+  ttfbMs: Summary;
+  totalMs: Summary;
+  bytes: number;
+  /** VmHWM of the function's worker after all requests of this size, MiB */
+  workerPeakRssMiB: number;
+  workerRssMiB: number;
+  /** a buffered Lambda response this large is refused by Lambda (6 MB payload limit) */
+  exceedsBufferedLimit: boolean;
+  queriesPerRequest: number;
+}
+
+/** In process, no gateway: the export handler's memory with one write per product vs one per page. */
+export interface MemoryDiagnostic {
+  size: number;
+  mode: "per-line" | "per-page";
+  peakRssMiB: number;
+  heapAfterGcMiB: number;
+}
+
+export interface StreamingResult {
+  sizes: number[];
+  warmRequests: number;
+  targets: { ttfbMsAtLargest: number; peakRssGrowthMiB: number };
+  runs: StreamingRun[];
+  /** streamed peak RSS at the largest size minus at the smallest, MiB */
+  streamedRssGrowthMiB: number | undefined;
+  bufferedRssGrowthMiB: number | undefined;
+  memoryDiagnostic: MemoryDiagnostic[];
+}
+
+async function memoryDiagnostic(size: number, mode: MemoryDiagnostic["mode"]): Promise<MemoryDiagnostic> {
+  const output = join(benchRoot, `streaming-memory-${size}-${mode}.json`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--expose-gc", memoryWorker, String(size), mode, output],
+      {
+        env: { ...process.env, POWERTOOLS_METRICS_NAMESPACE: "Tenantkit", POWERTOOLS_SERVICE_NAME: "products" },
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`memory diagnostic exited ${code}`))));
+  });
+  const result = JSON.parse(await readFile(output, "utf8")) as MemoryDiagnostic;
+  await rm(output, { force: true });
+  return { size, mode, peakRssMiB: round(result.peakRssMiB, 1), heapAfterGcMiB: round(result.heapAfterGcMiB, 1) };
+}
+
+/** The same function and route, but with `handler` (buffered) and no RESPONSE_STREAM. */
+function bufferedTemplate(template: Template): Template {
+  const copy = structuredClone(template);
+  const fn = copy.Resources[EXPORT_FUNCTION];
+  if (!fn?.Properties) throw new Error(`template.yaml has no ${EXPORT_FUNCTION}`);
+  fn.Properties.Handler = "handler.handler";
+  for (const event of Object.values<{ Properties?: { ResponseTransferMode?: string } }>(fn.Properties.Events ?? {})) {
+    delete event.Properties?.ResponseTransferMode;
+  }
+  return copy;
+}
+
+async function startGateways(context: BenchContext) {
+  const [build, aws, stub] = await Promise.all([context.build(), context.aws(), context.stub()]);
+  const options: Omit<GatewayOptions, "template"> = {
+    buildDir: build.buildDir,
+    resolveContext: aws.context,
+    extraEnv: { ...aws.env, AWS_ENDPOINT_URL_DYNAMODB: stub.url },
+    port: 0,
+    stage: "local",
+    // the functions' EMF and log lines would bury the progress; BENCH_FUNCTION_LOGS=1 shows them
+    log: process.env.BENCH_FUNCTION_LOGS
+      ? ({ functionId, line }) => console.error(`[${functionId}] ${line}`)
+      : () => {},
+  };
+  const streamed = await startGateway({ ...options, template: context.template });
+  const buffered = await startGateway({ ...options, template: bufferedTemplate(context.template) });
+  return { aws, stub, gateways: { streamed, buffered } };
+}
+
+export const streaming: Benchmark<StreamingResult> = {
+  name: "streaming",
+  async run(context) {
+    const { aws, stub, gateways } = await startGateways(context);
+    const runs: StreamingRun[] = [];
+    try {
+      for (const size of exportSizes) {
+        const headers = { authorization: `Bearer ${await aws.tokenFor(exportTenant(size))}` };
+        for (const delivery of ["streamed", "buffered"] as const) {
+          const gateway = gateways[delivery];
+          // A fresh worker per size and delivery: its peak RSS then belongs to this size alone.
+          await gateway.lambda.close();
+          const url = `${gateway.url}/products/export`;
+          const before = await stub.stats();
+          const cold = await timedGet(url, headers);
+          const warm = [];
+          for (let i = 0; i < warmRequests; i++) warm.push(await timedGet(url, headers));
+          const after = await stub.stats();
+          for (const response of [cold, ...warm]) {
+            if (response.status !== 200 || response.lines !== size) {
+              throw new Error(`${delivery} export of ${size}: status ${response.status}, ${response.lines} lines`);
+            }
+          }
+          const [pid] = gateway.lambda.pool(EXPORT_FUNCTION).workerPids;
+          if (pid === undefined) throw new Error(`no ${EXPORT_FUNCTION} worker is alive to measure`);
+          const memory = processMemory(pid);
+          runs.push({
+            size,
+            delivery,
+            cold: { ttfbMs: round(cold.ttfbMs, 1), totalMs: round(cold.totalMs, 1) },
+            ttfbMs: rounded(summarize(warm.map((r) => r.ttfbMs)), 1),
+            totalMs: rounded(summarize(warm.map((r) => r.totalMs)), 1),
+            bytes: cold.bytes,
+            workerPeakRssMiB: round(memory.peakRssMiB, 1),
+            workerRssMiB: round(memory.rssMiB, 1),
+            exceedsBufferedLimit: cold.bytes > BUFFERED_PAYLOAD_LIMIT_BYTES,
+            queriesPerRequest: round((after.Query - before.Query) / (warmRequests + 1), 2),
+          });
+          context.log(
+            `export ${size} ${delivery}: ttfb p50 ${runs.at(-1)?.ttfbMs.p50} ms, total p50 ${runs.at(-1)?.totalMs.p50} ms, peak RSS ${memory.peakRssMiB.toFixed(1)} MiB`,
+          );
+        }
+      }
+    } finally {
+      await gateways.streamed.close();
+      await gateways.buffered.close();
+    }
+    const growth = (delivery: Delivery) => {
+      const own = runs.filter((run) => run.delivery === delivery);
+      const first = own[0];
+      const last = own.at(-1);
+      return first && last && own.length > 1 ? round(last.workerPeakRssMiB - first.workerPeakRssMiB, 1) : undefined;
+    };
+    const diagnostic: MemoryDiagnostic[] = [];
+    for (const size of [Math.min(...exportSizes), Math.max(...exportSizes)]) {
+      for (const mode of ["per-line", "per-page"] as const) diagnostic.push(await memoryDiagnostic(size, mode));
+    }
+    context.log(`memory diagnostic: ${diagnostic.map((d) => `${d.size} ${d.mode} ${d.peakRssMiB} MiB`).join(", ")}`);
+    return {
+      sizes: exportSizes,
+      warmRequests,
+      targets: { ttfbMsAtLargest: 50, peakRssGrowthMiB: 20 },
+      runs,
+      streamedRssGrowthMiB: growth("streamed"),
+      bufferedRssGrowthMiB: growth("buffered"),
+      memoryDiagnostic: diagnostic,
+    };
+  },
+};

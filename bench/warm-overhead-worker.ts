@@ -1,0 +1,249 @@
+/**
+ * The in-process half of the warm-overhead benchmark, run in its own Node process by
+ * bench/warm-overhead.ts (stdout discarded: the tenant stack writes one EMF line per request, as on
+ * Lambda). Every handler gets the same API Gateway REST v1 event for GET /products?limit=2 and
+ * answers 200 with the same two products. The tenant stack reads them through the real
+ * tenant-scoped table over an in-memory document client, and counts the request on its usage meter
+ * (USAGE_TABLE is set, as in template.yaml's Globals) against the same in-memory client: DynamoDB is
+ * not what is measured; everything the layer does around it is.
+ *
+ * Usage: node --import tsx bench/warm-overhead-worker.ts <result.json>
+ */
+import { writeFileSync } from "node:fs";
+import { Router } from "@aws-lambda-powertools/event-handler/http";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  type AppConfig,
+  createTenantRegistry,
+  createTenantScopedTable,
+  createTokenVerifier,
+  type TenantDataSource,
+  type TenantEnv,
+  tenantContext,
+} from "@tenantkit/tenant-context";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import express from "express";
+import { Hono } from "hono";
+import { handle } from "hono/aws-lambda";
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { measure } from "mitata";
+import serverless from "serverless-http";
+import { createProductsApp } from "../functions/products/app.ts";
+import { benchAuthorizer, lambdaContext, restEvent } from "./support/events.ts";
+
+const TENANT = "acme";
+const region = "us-east-1";
+const userPoolId = "us-east-1_BENCH";
+const clientId = "bench-client";
+/** More distinct tokens than the verifier's cache holds (1000), so cycling through them always misses. */
+const COLD_TOKENS = 2000;
+const rounds = Number(process.env.BENCH_WARM_ROUNDS ?? 5);
+const roundCpuMs = Number(process.env.BENCH_WARM_ROUND_MS ?? 300);
+
+// ---------------------------------------------------------------- the data every handler answers with
+
+const products = [1, 2].map((i) => ({
+  productId: `00000000-0000-4000-8000-00000000000${i}`,
+  name: `Product ${i}`,
+  priceCents: 1999,
+  currency: "EUR",
+  stock: 3,
+  version: 1,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+}));
+const { productId: _lastId, ...lastRest } = products[1] as (typeof products)[number];
+const apiItems = products.map(({ productId, ...rest }) => ({ id: productId, ...rest }));
+const apiPage = {
+  items: apiItems,
+  nextCursor: Buffer.from(JSON.stringify({ productId: products[1]?.productId })).toString("base64url"),
+};
+void lastRest;
+
+/** The document client the tenant-scoped tables talk to: a Query page, or the usage counter, from memory. */
+let usageCount = 0;
+const inMemoryDocumentClient = {
+  send: async (command: { input: Record<string, unknown> }) => {
+    if ("UpdateExpression" in command.input) {
+      usageCount += 1;
+      return { Attributes: { ...(command.input.Key as object), tenantId: TENANT, requests: usageCount } };
+    }
+    return {
+      Items: products.map((p) => ({ tenantId: TENANT, ...p })),
+      LastEvaluatedKey: { tenantId: TENANT, productId: products[1]?.productId },
+    };
+  },
+} as unknown as DynamoDBDocumentClient;
+
+const dataSource: TenantDataSource = {
+  forTenant: (tenantId) => ({
+    table: (name) => createTenantScopedTable({ client: inMemoryDocumentClient, tableName: name, tenantId }),
+  }),
+};
+
+const registry = createTenantRegistry({
+  tableName: "tenants",
+  client: {
+    send: async () => ({
+      Item: { tenantId: TENANT, name: "Acme", tier: "basic", status: "ACTIVE", createdAt: "", updatedAt: "" },
+    }),
+  } as unknown as DynamoDBDocumentClient,
+});
+
+/** Global configuration (tier limits) from memory instead of SSM. */
+const tierSettings = { rateLimit: 1e6, burstLimit: 1e6, tenantDailyQuota: 1e9, usageKey: "bench", features: {} };
+const config = {
+  getJson: async () => ({
+    basic: tierSettings,
+    standard: tierSettings,
+    premium: tierSettings,
+    enterprise: tierSettings,
+  }),
+} as unknown as AppConfig;
+
+// ---------------------------------------------------------------- tokens signed by a key of our own
+
+const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+const keys = await generateKeyPair("RS256", { extractable: true });
+const jwk = { ...(await exportJWK(keys.publicKey)), kid: "bench", alg: "RS256", use: "sig" };
+const verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: createLocalJWKSet({ keys: [jwk] }) });
+
+function idToken(serial: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: JWTPayload = {
+    iss: issuer,
+    sub: "3f2a7c1e-0000-4000-8000-000000000001",
+    aud: clientId,
+    token_use: "id",
+    iat: now,
+    exp: now + 3600,
+    jti: `bench-${serial}`,
+    "custom:tenantId": TENANT,
+    "cognito:groups": ["tenant-admin"],
+    email: "admin@acme.test",
+  };
+  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "bench" }).sign(keys.privateKey);
+}
+
+const tokens: string[] = [];
+for (let i = 0; i < COLD_TOKENS; i++) tokens.push(await idToken(i));
+
+// ---------------------------------------------------------------- the same request for everyone
+
+const listRequest = { path: "/products", query: { limit: "2" } };
+const viaAuthorizer = restEvent({ ...listRequest, authorizer: benchAuthorizer(TENANT) });
+const withToken = (token: string) => restEvent({ ...listRequest, headers: { Authorization: `Bearer ${token}` } });
+const coldTokenEvents = tokens.map(withToken);
+const warmTokenEvent = withToken(tokens[0] as string);
+const context: Context = lambdaContext("products");
+
+type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+// ---------------------------------------------------------------- the contenders
+
+const bareHono = new Hono();
+bareHono.get("/products", (c) => c.json(apiPage));
+
+const honoWithTenantContext = new Hono<TenantEnv>();
+honoWithTenantContext.use(tenantContext({ dataSource, verifier, registry, config }));
+honoWithTenantContext.get("/products", async (c) => {
+  const page = await c.var.data.table("products").query({ limit: Number(c.req.query("limit")) });
+  return c.json(page);
+});
+
+const productsApp = handle(createProductsApp({ dataSource, verifier, registry, config })) as LambdaHandler;
+
+const powertools = new Router();
+powertools.get("/products", async () => apiPage);
+
+const expressApp = express();
+expressApp.get("/products", (_req, res) => {
+  res.json(apiPage);
+});
+const expressHandler = serverless(expressApp) as unknown as LambdaHandler;
+
+let coldTokenIndex = 0;
+
+interface Contender {
+  id: string;
+  label: string;
+  invoke(): Promise<APIGatewayProxyResult>;
+}
+
+// Each contender gets its own copy of the event: serverless-http writes into the event it is given.
+const own = () => structuredClone(viaAuthorizer);
+const bareHonoHandler = handle(bareHono) as LambdaHandler;
+const tenantContextHandler = handle(honoWithTenantContext) as LambdaHandler;
+const honoEvent = own();
+const tenantContextEvent = own();
+const productsEvent = own();
+const powertoolsEvent = own();
+const expressEvent = own();
+
+const contenders: Contender[] = [
+  { id: "hono", label: "bare Hono (handle)", invoke: () => bareHonoHandler(honoEvent, context) },
+  {
+    id: "hono-tenant-context",
+    label: "Hono + tenantContext() only, authorizer context (diagnostic)",
+    invoke: () => tenantContextHandler(tenantContextEvent, context),
+  },
+  {
+    id: "tenant-stack-authorizer",
+    label: "products app (full tenant stack), authorizer context",
+    invoke: () => productsApp(productsEvent, context),
+  },
+  {
+    id: "tenant-stack-cold-token",
+    label: "products app, token verified in process, cold token cache",
+    invoke: () => productsApp(coldTokenEvents[coldTokenIndex++ % COLD_TOKENS] as APIGatewayProxyEvent, context),
+  },
+  {
+    id: "tenant-stack-warm-token",
+    label: "products app, token verified in process, warm token cache",
+    invoke: () => productsApp(warmTokenEvent, context),
+  },
+  {
+    id: "powertools",
+    label: "Powertools Event Handler (Router.resolve)",
+    invoke: () => powertools.resolve(powertoolsEvent, context) as Promise<APIGatewayProxyResult>,
+  },
+  { id: "express", label: "Express 5 through serverless-http", invoke: () => expressHandler(expressEvent, context) },
+];
+
+// ---------------------------------------------------------------- check, warm up, measure
+
+const checks: Record<string, { statusCode: number; items: number }> = {};
+for (const contender of contenders) {
+  const result = await contender.invoke();
+  const body = JSON.parse(result.body);
+  checks[contender.id] = { statusCode: result.statusCode, items: body.items?.length ?? 0 };
+  if (result.statusCode !== 200 || body.items?.length !== 2) {
+    throw new Error(`${contender.id} answered ${result.statusCode} ${result.body}: it would measure the wrong path`);
+  }
+}
+for (let i = 0; i < 2000; i++) for (const contender of contenders) await contender.invoke();
+
+const samples = new Map<string, number[]>(contenders.map((c) => [c.id, []]));
+for (let round = 0; round < rounds; round++) {
+  for (let i = 0; i < contenders.length; i++) {
+    const contender = contenders[(i + round) % contenders.length] as Contender;
+    const stats = await measure(contender.invoke, {
+      // one sample per request (never averaged over a batch), so p50/p99 are per request
+      batch_threshold: 0,
+      min_cpu_time: roundCpuMs * 1e6,
+      min_samples: 100,
+    });
+    samples.get(contender.id)?.push(...stats.samples.map((ns) => ns / 1000));
+  }
+}
+
+writeFileSync(
+  process.argv[2] as string,
+  JSON.stringify({
+    contenders: contenders.map(({ id, label }) => ({ id, label, check: checks[id], samplesUs: samples.get(id) })),
+    coldTokens: COLD_TOKENS,
+    meteredRequests: usageCount,
+    rounds,
+    roundCpuMs,
+  }),
+);

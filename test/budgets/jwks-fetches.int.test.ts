@@ -1,0 +1,72 @@
+/**
+ * CI gate: JWKS fetches per container. The verifier fetches the signing keys once and lets jose
+ * cache them; a burst of verifications at cold start shares that one fetch, and a token with an
+ * unknown `kid` cannot make it refetch within jose's 30 s cooldown. Keys are served by a loopback
+ * server that counts requests.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createTokenVerifier, UnauthorizedError } from "@tenantkit/tenant-context";
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CALL_EXPECTATIONS } from "../../bench/call-counts.ts";
+
+const region = "us-east-1";
+const userPoolId = "us-east-1_CALLS";
+const clientId = "calls-client";
+const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+
+let server: Server;
+let jwksUrl: string;
+let fetches = 0;
+let signingKey: CryptoKey;
+let strangerKey: CryptoKey;
+
+function token(serial: number, key: CryptoKey = signingKey, kid = "k1"): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: JWTPayload = {
+    iss: issuer,
+    sub: "user-1",
+    aud: clientId,
+    token_use: "id",
+    iat: now,
+    exp: now + 3600,
+    jti: `t-${serial}`,
+    "custom:tenantId": "acme",
+  };
+  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256", { extractable: true });
+  signingKey = pair.privateKey;
+  strangerKey = (await generateKeyPair("RS256")).privateKey;
+  const body = JSON.stringify({
+    keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" }],
+  });
+  server = createServer((_req, res) => {
+    fetches++;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${userPoolId}/.well-known/jwks.json`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const expectation = CALL_EXPECTATIONS.find((e) => e.id === "jwks");
+
+describe("JWKS fetches per container", () => {
+  it(`${expectation?.when}: ${expectation?.expected}`, async () => {
+    const verifier = createTokenVerifier({ region, userPoolId, clientId, jwksUrl });
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => token(i)));
+    await Promise.all(burst.map((t) => verifier.verify(t)));
+    for (let i = 20; i < 120; i++) await verifier.verify(await token(i));
+    expect(fetches).toBe(1);
+
+    const unknownKid = await token(999, strangerKey, "k2");
+    await expect(verifier.verify(unknownKid)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(fetches).toBe(1);
+  });
+});
