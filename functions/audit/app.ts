@@ -6,6 +6,7 @@ import {
   requireRole,
   type TenantContextOptions,
   type TenantEnv,
+  tierSettings,
 } from "@tenantkit/tenant-context";
 import type { Context, MiddlewareHandler } from "hono";
 import { stream } from "hono/streaming";
@@ -16,15 +17,11 @@ import { listAuditEntries } from "./use-cases/list-audit-entries.ts";
 
 const audit = (c: Context<TenantEnv>): AuditStore => createAuditStore(c.var.data.table("audit"));
 
-/** The tier configuration's feature flags (`/<stage>/config/tiers`). */
-type TierFeatures = Record<string, { features?: Record<string, boolean> }>;
-
-/** 403 unless the caller's tier has the feature switched on in the tier configuration. */
+/** 403 unless the caller's tier has the feature switched on in the tier configuration (`/<stage>/config/tiers`). */
 const requireTierFeature = (feature: string): MiddlewareHandler<TenantEnv> =>
   async function requireTierFeature(c, next) {
-    const tiers = await c.var.config.getJson<TierFeatures>("tiers");
     const { tier } = c.var.tenant;
-    if (tiers[tier]?.features?.[feature] !== true) {
+    if ((await tierSettings(c.var.config, tier)).features[feature] !== true) {
       throw new ForbiddenError(`The ${tier} tier does not include ${feature}.`);
     }
     await next();
@@ -33,7 +30,7 @@ const requireTierFeature = (feature: string): MiddlewareHandler<TenantEnv> =>
 /** Builds the app; tests pass their own tenant-context options (fakes, moto), Lambda uses the environment. */
 export function createAuditApp(options: TenantContextOptions = { tables: { audit: requireEnv("AUDIT_TABLE") } }) {
   const app = createServiceApp(options);
-  app.use("/audit", requireRole("tenant-admin"));
+  // `/audit/*` covers `/audit` too: every route of the service is for tenant admins.
   app.use("/audit/*", requireRole("tenant-admin"));
 
   app.openapi(listAuditEntriesRoute, async (c) => c.json(await listAuditEntries(audit(c), c.req.valid("query")), 200));

@@ -21,6 +21,9 @@ import { placeOrder } from "./use-cases/place-order.ts";
 const orders = (c: Context<TenantEnv>): OrderStore =>
   createOrderStore({ orders: c.var.data.table("orders"), products: c.var.data.table("products") });
 
+/** The orders service's event source; template.yaml's AuditEventsRule matches on it. */
+export const ORDERS_EVENT_SOURCE = "tenantkit.orders";
+
 export interface OrdersAppOptions extends TenantContextOptions {
   idempotency?: IdempotentRequestsOptions;
 }
@@ -33,7 +36,7 @@ function fromEnvironment(): OrdersAppOptions {
       products: requireEnv("PRODUCTS_TABLE"),
       outbox: requireEnv("OUTBOX_TABLE"),
     },
-    events: { publisher: createEventPublisher(), outboxTable: "outbox" },
+    events: { publisher: createEventPublisher({ source: ORDERS_EVENT_SOURCE }), outboxTable: "outbox" },
     idempotency: { tableName: requireEnv("IDEMPOTENCY_TABLE") },
   };
 }

@@ -22,7 +22,8 @@ const IdempotencyHeaders = z.object({
     .min(1)
     .max(255)
     .openapi({
-      param: { name: IDEMPOTENCY_HEADER, in: "header", required: true },
+      // The same lower-cased name as the key (header names are case-insensitive; a different spelling is a conflict).
+      param: { name: IDEMPOTENCY_HEADER.toLowerCase(), in: "header", required: true },
       description:
         "A key of the client's choosing (a UUID, say); retrying with the same key and body places no second order",
     }),

@@ -1,5 +1,6 @@
 /** Where products live: the tenant's view of the products table (DynamoDB adapter behind an interface). */
-import { ConditionFailedError, type TenantTable } from "@tenantkit/tenant-context";
+import { isDeepStrictEqual } from "node:util";
+import { ConditionFailedError, ConflictError, type TenantTable } from "@tenantkit/tenant-context";
 import type { Product } from "./product.ts";
 
 export interface ProductStore {
@@ -27,16 +28,28 @@ interface ProductItem extends Omit<Product, "id"> {
 const toItem = ({ id, ...rest }: Product): ProductItem => ({ productId: id, ...rest });
 const toProduct = ({ productId, ...rest }: ProductItem): Product => ({ id: productId, ...rest }) as Product;
 
-export class ProductExistsError extends Error {}
+/** A new product's id is taken (ids are random UUIDs, so in practice never); answered as 409. */
+export class ProductExistsError extends ConflictError {
+  constructor(id: string) {
+    super(`A product with id '${id}' exists already.`);
+  }
+}
 
 export function createProductStore(table: TenantTable): ProductStore {
+  /**
+   * A condition can fail because our own write already landed: the SDK retried a write whose
+   * answer was lost. Then the stored item is exactly what we wrote, and the write succeeded.
+   */
+  const alreadyStored = async (product: Product) =>
+    isDeepStrictEqual(await table.get({ productId: product.id }, { consistent: true }), toItem(product));
+
   return {
     async create(product) {
       try {
         await table.put(toItem(product), { condition: "attribute_not_exists(productId)" });
       } catch (error) {
-        if (error instanceof ConditionFailedError) throw new ProductExistsError(product.id);
-        throw error;
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (!(await alreadyStored(product))) throw new ProductExistsError(product.id);
       }
     },
     async get(id) {
@@ -51,7 +64,7 @@ export function createProductStore(table: TenantTable): ProductStore {
         });
         return true;
       } catch (error) {
-        if (error instanceof ConditionFailedError) return false;
+        if (error instanceof ConditionFailedError) return alreadyStored(product);
         throw error;
       }
     },

@@ -99,7 +99,7 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     });
   });
 
-  const registry = createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
+  const registry = options.tenantContext?.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
   app.use("/tenant", requireRole("tenant-admin"));
   app.openapi(getOwnTenantRoute, async (c) => {
     const { tenant, data, config } = c.var;

@@ -100,6 +100,8 @@ describe("the onboarding saga on moto", () => {
     });
     expect((await controlPlane.onboarding.records.get(req.tenantId))?.tables).toEqual({
       products: `${stack}-tenant-${req.tenantId}-products`,
+      orders: `${stack}-tenant-${req.tenantId}-orders`,
+      audit: `${stack}-tenant-${req.tenantId}-audit`,
     });
   });
 

@@ -1,5 +1,5 @@
 /** The control plane's API as OpenAPI route definitions. */
-import { createRoute, type z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { PageQuery, problemResponses } from "@tenantkit/shared/schemas";
 import { NewTenant, OwnTenant, Registration, Tenant, TenantIdParams, TenantPage, TierChange } from "./tenant.ts";
 
@@ -9,6 +9,15 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const security = [{ bearerAuth: [] }];
+
+/** One line of the offboarding stream (`ExportLine`): the tenant's record, each of its items, then `deleted`. */
+const OffboardingLine = z
+  .union([
+    z.object({ type: z.literal("tenant"), record: Tenant }),
+    z.object({ type: z.literal("item"), table: z.string(), item: z.record(z.string(), z.unknown()) }),
+    z.object({ type: z.literal("deleted"), tenantId: z.string(), items: z.number().int() }),
+  ])
+  .openapi("OffboardingLine");
 const conflict = {
   409: {
     description: "Conflict",
@@ -85,7 +94,7 @@ export const offboardTenantRoute = createRoute({
   responses: {
     200: {
       description: "The tenant's data as NDJSON, streamed, then a final `deleted` line",
-      content: { "application/x-ndjson": { schema: Tenant } },
+      content: { "application/x-ndjson": { schema: OffboardingLine } },
     },
     ...problemResponses,
     ...conflict,

@@ -14,6 +14,7 @@ import {
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { limitJsonDepth } from "./json-depth.ts";
 
 /** Largest JSON body a service accepts; API Gateway's own limit is 10 MB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -68,6 +69,7 @@ export function createPublicApp(): OpenAPIHono<TenantEnv> {
       },
     }),
   );
+  app.use(limitJsonDepth());
   app.onError((error, c) => {
     // Hono's own validators throw HTTPException, e.g. for a body that is not JSON.
     if (error instanceof HTTPException && error.status < 500) {

@@ -2,11 +2,12 @@
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { type StackInfo, startLocalStack } from "../../tools/local/stack.ts";
+import type { ResolveContext } from "../../tools/local/template.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** How to reach the local stack of this test run. */
-    localStack: StackInfo;
+    /** How to reach the local stack of this test run, and what the template's Refs resolve to in it. */
+    localStack: StackInfo & { context: ResolveContext };
   }
 }
 
@@ -17,7 +18,7 @@ export default async function setup(project: TestProject) {
     // Function logs would bury the test report; set TENANTKIT_FUNCTION_LOGS=1 to see them.
     ...(!process.env.TENANTKIT_FUNCTION_LOGS && { functionLog: () => {} }),
   });
-  const { context: _context, stop: _stop, ...info } = stack;
+  const { stop: _stop, ...info } = stack;
   project.provide("localStack", info);
   return () => stack.stop();
 }

@@ -1,8 +1,8 @@
 /** Builds every function and layer of template.yaml the way `sam build` does, into .tenantkit/build, without Docker. */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type BuildOptions, build } from "esbuild";
@@ -13,7 +13,11 @@ import { type Json, loadTemplate, repoRoot, resourcesOfType, type Template } fro
  * from the workspace's node_modules (the TypeScript source) before NODE_PATH (the built layer),
  * and the local stack would not run what Lambda runs.
  */
-export const buildDir = join(tmpdir(), `tenantkit-${createHash("sha256").update(repoRoot).digest("hex").slice(0, 12)}`, "build");
+export const buildDir = join(
+  tmpdir(),
+  `tenantkit-${createHash("sha256").update(repoRoot).digest("hex").slice(0, 12)}`,
+  "build",
+);
 
 /** The esbuild options SAM derives from `Metadata.BuildProperties` (same names, same meaning). */
 export function esbuildOptionsFor(codeUri: string, properties: Json, outDir: string): BuildOptions {

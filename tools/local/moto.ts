@@ -146,6 +146,17 @@ function reservePort(host: string, port: number): Promise<number> {
 
 async function ensurePythonTools(log: ((line: string) => void) | undefined): Promise<void> {
   if (existsSync(motoServerPath)) return;
+  await setUpPythonTools(log);
+}
+
+/**
+ * Runs `tools/local/setup-python.sh`: creates `.venv` with the pinned moto and SAM CLI, or updates
+ * it when `python-requirements.txt` changed; does nothing (in milliseconds) when it is current.
+ *
+ * @example
+ * await setUpPythonTools((line) => console.log(line));
+ */
+export async function setUpPythonTools(log: ((line: string) => void) | undefined): Promise<void> {
   const setup = spawn("bash", [setupScriptPath], { stdio: ["ignore", "pipe", "pipe"] });
   const onLine = log ?? ((line: string) => process.stderr.write(`${line}\n`));
   forwardLines(setup.stdout, onLine);

@@ -88,12 +88,12 @@ describe("provision", () => {
   });
 
   it("refuses a template with a resource type it cannot create, naming it", async () => {
-    const withQueue = {
-      Resources: { ...template.Resources, OrdersQueue: { Type: "AWS::SQS::Queue", Properties: {} } },
+    const withStream = {
+      Resources: { ...template.Resources, OrdersStream: { Type: "AWS::Kinesis::Stream", Properties: {} } },
     };
 
-    await expect(provision({ endpoint, template: withQueue, stackName: "tenantkit-unknown" })).rejects.toThrow(
-      "OrdersQueue: resource type AWS::SQS::Queue is not supported",
+    await expect(provision({ endpoint, template: withStream, stackName: "tenantkit-unknown" })).rejects.toThrow(
+      "OrdersStream: resource type AWS::Kinesis::Stream is not supported",
     );
   });
 });

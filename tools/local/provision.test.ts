@@ -122,6 +122,7 @@ describe("parameterValues", () => {
       Stage: "local",
       LogLevel: "INFO",
       AuthorizerCacheSeconds: "30",
+      TenantRegistryCacheSeconds: "30",
     });
   });
 

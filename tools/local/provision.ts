@@ -1,4 +1,14 @@
 /** Creates the AWS resources of template.yaml in moto and returns what their `Ref`/`GetAtt` resolve to. */
+
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlanKeysCommand,
+  GetUsagePlansCommand,
+} from "@aws-sdk/client-api-gateway";
 import {
   CognitoIdentityProviderClient,
   ResourceNotFoundException as CognitoNotFound,
@@ -24,6 +34,7 @@ import {
   UpdateTimeToLiveCommand,
   type UpdateTimeToLiveCommandInput,
 } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
   CreatePolicyCommand,
   CreateRoleCommand,
@@ -33,16 +44,6 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import {
-  APIGatewayClient,
-  CreateApiKeyCommand,
-  CreateUsagePlanCommand,
-  CreateUsagePlanKeyCommand,
-  GetApiKeysCommand,
-  GetUsagePlanKeysCommand,
-  GetUsagePlansCommand,
-} from "@aws-sdk/client-api-gateway";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { localAccountId, localCredentials, localRegion } from "./aws-env.ts";
@@ -161,6 +162,17 @@ const creators: Record<string, ResourceCreator> = {
   "AWS::Serverless::LayerVersion": async ({ logicalId, properties, context }) => ({
     ref: `${arnPrefix("lambda", context)}:layer:${properties.LayerName ?? logicalId}:1`,
   }),
+  // Alarms and their topic watch CloudWatch metrics, which nothing publishes locally: they are
+  // recorded (so that what refers to them resolves) and nothing is created.
+  "AWS::SNS::Topic": async ({ logicalId, properties, context }) => {
+    const name = properties.TopicName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
+    const arn = `${arnPrefix("sns", context)}:${name}`;
+    return { ref: arn, attributes: { TopicArn: arn, TopicName: name } };
+  },
+  "AWS::CloudWatch::Alarm": async ({ logicalId, properties, context }) => {
+    const name = properties.AlarmName ?? `${context.pseudo["AWS::StackName"]}-${logicalId}`;
+    return { ref: name, attributes: { Arn: `${arnPrefix("cloudwatch", context)}:alarm:${name}` } };
+  },
 };
 
 async function createTable({ properties, context, aws }: CreatorInput): Promise<Created> {
@@ -334,10 +346,16 @@ async function createUsagePlan({ logicalId, properties, context, aws }: CreatorI
 }
 
 async function createUsagePlanKey({ properties, aws }: CreatorInput): Promise<Created> {
-  const { items = [] } = await aws.apigateway.send(new GetUsagePlanKeysCommand({ usagePlanId: properties.UsagePlanId }));
+  const { items = [] } = await aws.apigateway.send(
+    new GetUsagePlanKeysCommand({ usagePlanId: properties.UsagePlanId }),
+  );
   if (!items.some((k) => k.id === properties.KeyId)) {
     await aws.apigateway.send(
-      new CreateUsagePlanKeyCommand({ usagePlanId: properties.UsagePlanId, keyId: properties.KeyId, keyType: properties.KeyType }),
+      new CreateUsagePlanKeyCommand({
+        usagePlanId: properties.UsagePlanId,
+        keyId: properties.KeyId,
+        keyType: properties.KeyType,
+      }),
     );
   }
   return { ref: `${properties.UsagePlanId}:${properties.KeyId}` };

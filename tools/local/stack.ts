@@ -5,11 +5,13 @@ import { localAwsEnv, localRegion } from "./aws-env.ts";
 import { buildAll, buildDir } from "./build.ts";
 import { startEventSources } from "./event-sources.ts";
 import { type LogSink, printFunctionLog, startGateway } from "./gateway/index.ts";
-import { startMoto } from "./moto.ts";
+import { setUpPythonTools, startMoto } from "./moto.ts";
+import { openApiDocsRoutes, writeOpenApiDocument } from "./openapi-docs.ts";
 import { provision } from "./provision.ts";
 import { seedDemoData } from "./seed.ts";
 import { loadTemplate, type ResolveContext, repoRoot } from "./template.ts";
 import { createUsagePlanAdmission } from "./usage-plans.ts";
+import { watchFunctions } from "./watch.ts";
 
 export const LOCAL_STACK_NAME = "tenantkit-local";
 export const LOCAL_STAGE = "local";
@@ -43,6 +45,8 @@ export interface LocalStackOptions {
   functionLog?: LogSink;
   /** write .tenantkit/stack.json for `npm run token` (the dev server does; tests do not) */
   writeInfo?: boolean;
+  /** rebuild and reload a function when its source changes (the dev server does; tests do not) */
+  watch?: boolean;
 }
 
 async function step<T>(
@@ -67,6 +71,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const progress = options.progress ?? (() => {});
   const log = options.log ?? (() => {});
   const template = loadTemplate();
+  await step(
+    progress,
+    "Python virtualenv (moto, SAM CLI)",
+    () => setUpPythonTools(log),
+    () => ".venv",
+  );
   const moto = await step(
     progress,
     "AWS services (moto server)",
@@ -89,6 +99,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       (c) => `${Object.keys(c.refs).length} resources`,
     );
+    // Written in its own process while the functions build; served at /openapi.json and /docs.
+    const openApiPath = join(repoRoot, `.tenantkit/openapi-${process.pid}.json`);
+    const openApiDocument = writeOpenApiDocument(openApiPath);
+    openApiDocument.catch(() => {}); // awaited in its own step below
     await step(
       progress,
       "functions and layer (esbuild)",
@@ -100,6 +114,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       "demo tenants, users and products",
       () => seedDemoData(context, template),
       (s) => `${s.tenants} tenants, ${s.users} users, ${s.products} products`,
+    );
+    // A broken route description must not keep the stack from starting: /openapi.json says so instead.
+    await step(
+      progress,
+      "OpenAPI document (/openapi.json, /docs)",
+      () =>
+        openApiDocument.then(
+          () => "written",
+          (error: Error) => `✗ ${error.message}`,
+        ),
+      (outcome) => outcome,
     );
     const gateway = await step(
       progress,
@@ -114,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           host: options.host ?? "127.0.0.1",
           stage: LOCAL_STAGE,
           admit: createUsagePlanAdmission({ endpoint: moto.endpoint, template, resolveContext: context }),
+          localRoutes: openApiDocsRoutes(openApiPath),
           ...(options.functionLog && { log: options.functionLog }),
         }),
       (g) => g.url,
@@ -134,6 +160,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       (s) => `${s.sqs.length} queue(s), ${s.schedules.length} schedule(s)`,
     );
+    const watcher =
+      options.watch &&
+      watchFunctions({
+        template,
+        buildDir,
+        lambda: gateway.lambda,
+        progress,
+        afterRebuild: async () => {
+          await writeOpenApiDocument(openApiPath);
+          progress("✓ OpenAPI document written again");
+        },
+      });
+    if (watcher) progress("✓ watching functions/, layers/ and shared/: a change rebuilds and reloads what uses it");
     const info: StackInfo = {
       url: gateway.url,
       endpoint: moto.endpoint,
@@ -149,10 +188,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...info,
       context,
       async stop() {
+        if (watcher) watcher.close();
         await eventSources.stop();
         await gateway.close();
         await moto.stop();
         if (options.writeInfo) await rm(stackInfoPath, { force: true });
+        await rm(openApiPath, { force: true });
       },
     };
   } catch (error) {

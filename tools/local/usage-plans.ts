@@ -54,7 +54,10 @@ function methodThrottles(template: Template, context: ResolveContext): Map<strin
   for (const [, api] of resourcesOfType(template, "AWS::Serverless::Api")) {
     for (const setting of resolve(api.Properties?.MethodSettings ?? [], context) as Json[]) {
       if (setting.ThrottlingRateLimit === undefined) continue;
-      const path = String(setting.ResourcePath).replaceAll("~1", "/");
+      // "/~1registrations" is the encoding of "/registrations" ("/*" stays as it is).
+      const path = String(setting.ResourcePath)
+        .replace(/^\/(?=~1)/, "")
+        .replaceAll("~1", "/");
       throttles.set(`${setting.HttpMethod} ${path}`, {
         rateLimit: Number(setting.ThrottlingRateLimit),
         burstLimit: Number(setting.ThrottlingBurstLimit ?? setting.ThrottlingRateLimit),

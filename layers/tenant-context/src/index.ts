@@ -26,7 +26,6 @@ export {
 export { awsRegion, requireEnv } from "./config.ts";
 export { createTenantCredentials, type TenantCredentials } from "./data/tenant-credentials.ts";
 export { createTenantDataSource, type TenantData, type TenantDataSource } from "./data/tenant-data.ts";
-export { countRequest, QuotaExceededError, type UsageToday, usageToday } from "./data/usage-meter.ts";
 export {
   ConditionFailedError,
   createTenantScopedTable,
@@ -36,6 +35,7 @@ export {
   type TenantTable,
   type TransactionWrite,
 } from "./data/tenant-scoped-table.ts";
+export { countRequest, QuotaExceededError, type UsageToday, usageToday } from "./data/usage-meter.ts";
 export * from "./events/index.ts";
 export {
   ConflictError,

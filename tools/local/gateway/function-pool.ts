@@ -21,6 +21,8 @@ export class FunctionPool {
   readonly #workers = new Set<LambdaWorkerProcess>();
   readonly #idle: LambdaWorkerProcess[] = [];
   readonly #waiting: PromiseWithResolvers<LambdaWorkerProcess>[] = [];
+  /** workers started before the last `reload()`: retired when their invocation ends */
+  readonly #outdated = new WeakSet<LambdaWorkerProcess>();
   #closed = false;
 
   constructor(config: FunctionConfig, options: FunctionPoolOptions = {}) {
@@ -48,6 +50,18 @@ export class FunctionPool {
     }
   }
 
+  /**
+   * After a rebuild: idle workers are killed now, busy ones when their invocation ends, so the
+   * next invocation starts a fresh worker that loads the new bundle (a cold start, as after a deploy).
+   */
+  reload(): void {
+    for (const worker of this.#idle.splice(0)) {
+      this.#workers.delete(worker);
+      void worker.kill();
+    }
+    for (const worker of this.#workers) this.#outdated.add(worker);
+  }
+
   /** Kills every worker and waits for them to exit. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -73,8 +87,8 @@ export class FunctionPool {
 
   #release(worker: LambdaWorkerProcess) {
     if (this.#closed) return;
-    if (!worker.usable) {
-      // A timed-out or crashed worker is gone for good; a waiting invocation gets a fresh one.
+    if (!worker.usable || this.#outdated.has(worker)) {
+      // A timed-out, crashed or outdated worker is gone for good; a waiting invocation gets a fresh one.
       this.#workers.delete(worker);
       void worker.kill();
       this.#waiting.shift()?.resolve(this.#startWorker());

@@ -12,6 +12,8 @@ export interface LocalLambda {
   invoke(functionId: string, event: unknown, stream?: ResponseStreamSink): Promise<InvocationOutcome>;
   /** The pool of a function (created on first use). */
   pool(functionId: string): FunctionPool;
+  /** After a rebuild: the next invocation of each function (all when none are named) starts a fresh worker. */
+  reload(functionIds?: string[]): void;
   /** Kills every worker of every function. */
   close(): Promise<void>;
 }
@@ -30,6 +32,11 @@ export function createLocalLambda(options: LocalLambdaOptions): LocalLambda {
   return {
     pool,
     invoke: (functionId, event, stream) => pool(functionId).invoke(event, stream),
+    reload: (functionIds) => {
+      for (const [functionId, functionPool] of pools) {
+        if (!functionIds || functionIds.includes(functionId)) functionPool.reload();
+      }
+    },
     close: async () => {
       await Promise.all([...pools.values()].map((functionPool) => functionPool.close()));
       pools.clear();

@@ -41,8 +41,9 @@ interface SingleAndMultiValue {
 }
 
 function singleAndMultiValue(pairs: [string, string][]): SingleAndMultiValue {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // No prototype: a parameter named `__proto__` or `constructor` is just a name.
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, value] of pairs) {
     single[name] = value;
     multi[name] = [...(multi[name] ?? []), value];

@@ -43,6 +43,14 @@ export interface GatewayOptions {
     route: ApiRoute,
     decision: AuthorizerDecision | undefined,
   ) => GatewayHttpResponse | undefined | Promise<GatewayHttpResponse | undefined>;
+  /**
+   * Routes the gateway answers itself, not part of the API and not in the template (the local
+   * stack's `/openapi.json` and `/docs`): return a response to answer, undefined to route as usual.
+   */
+  localRoutes?: (
+    method: string,
+    path: string,
+  ) => GatewayHttpResponse | undefined | Promise<GatewayHttpResponse | undefined>;
 }
 
 export interface Gateway {
@@ -185,6 +193,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
     const method = req.method ?? "GET";
     if (method === "GET" && path === "/health") return send(res, { statusCode: 200, body: '{"status":"ok"}' });
+    const local = await options.localRoutes?.(method, path);
+    if (local) return send(res, local);
 
     const match = matchRoute(routes, method, path);
     if (match.kind === "not-found") return send(res, problemResponse(404, `No resource matches ${path}.`));

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { UnauthorizedError } from "../http/errors.ts";
+import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 const region = "us-east-1";
@@ -116,5 +116,28 @@ describe("createTokenVerifier", () => {
 
   it("rejects garbage", async () => {
     await refusal("not.a.jwt");
+  });
+
+  it("rejects a token that names a claim twice, even when signed", async () => {
+    const header = Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url");
+    const claims = JSON.stringify(idClaims()).replace(/}$/, ',"custom:tenantId":"globex"}');
+    const payload = Buffer.from(claims).toString("base64url");
+    const { createSign } = await import("node:crypto");
+    const signature = createSign("RSA-SHA256")
+      .update(`${header}.${payload}`)
+      .sign(await import("node:crypto").then(({ KeyObject }) => KeyObject.from(privateKey)))
+      .toString("base64url");
+    expect(await refusal(`${header}.${payload}.${signature}`)).toMatch(/repeats/);
+  });
+
+  it("rejects a token issued in the future", async () => {
+    const later = Math.floor(Date.now() / 1000) + 3600;
+    await refusal(await sign(idClaims({ iat: later, exp: later + 3600 })));
+  });
+
+  it("answers 503, not 401, when the signing keys cannot be fetched", async () => {
+    const offline = createTokenVerifier({ region, userPoolId, clientId, jwksUrl: "http://127.0.0.1:9/jwks.json" });
+    const error = await offline.verify(await sign(idClaims())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
   });
 });

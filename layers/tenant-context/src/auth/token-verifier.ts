@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { LRUCache } from "lru-cache";
-import { UnauthorizedError } from "../http/errors.ts";
+import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
+import { hasDuplicateKeys } from "./duplicate-keys.ts";
 import { type Role, rolesFromGroups } from "./roles.ts";
 
 /** The claim that carries the tenant id: immutable, set only by the control plane. */
@@ -78,6 +79,27 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
   };
 }
 
+/** Refuses a token whose header or payload names a member twice: parsers disagree on which wins. */
+function refuseDuplicateMembers(token: string): void {
+  for (const part of token.split(".").slice(0, 2)) {
+    let json: string;
+    try {
+      json = Buffer.from(part, "base64url").toString("utf8");
+      JSON.parse(json);
+    } catch {
+      throw new UnauthorizedError("token segment is not base64url JSON");
+    }
+    if (hasDuplicateKeys(json)) throw new UnauthorizedError("token repeats a header or claim name");
+  }
+}
+
+/** The signing keys could not be fetched: an outage on our side, not the caller's fault. */
+function isKeySetOutage(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout) return true;
+  if (error instanceof errors.JOSEError) return false;
+  return error instanceof Error && !(error instanceof UnauthorizedError);
+}
+
 function reasonOf(error: unknown): string {
   if (error instanceof UnauthorizedError) return error.reason;
   if (error instanceof errors.JOSEError) return `${error.code}: ${error.message}`;
@@ -112,10 +134,13 @@ export function createTokenVerifier(
       const cached = verified.get(key);
       if (cached && cached.expiresAt + clockTolerance > nowSeconds) return cached;
       try {
+        refuseDuplicateMembers(token);
         const { payload } = await jwtVerify(token, jwks, {
           issuer,
           algorithms: ["RS256"],
           clockTolerance,
+          // Cognito tokens live at most a day; this also refuses an `iat` in the future.
+          maxTokenAge: "1d",
           requiredClaims: ["exp", "iat", "sub", "token_use"],
         });
         const identity = identityFrom(payload, options.clientId);
@@ -123,6 +148,8 @@ export function createTokenVerifier(
         if (ttl > 0) verified.set(key, identity, { ttl });
         return identity;
       } catch (error) {
+        if (isKeySetOutage(error))
+          throw new ServiceUnavailableError("The token signing keys are unreachable; retry later.");
         throw error instanceof UnauthorizedError ? error : new UnauthorizedError(reasonOf(error));
       }
     },

@@ -55,10 +55,10 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
 
 describe("global configuration (SSM on moto)", () => {
   it("reads the tier limits and feature flags provisioned from template.yaml", async () => {
-    const tiers = await createAppConfig({ stage }).getJson<Record<string, { dailyQuota: number; features: object }>>(
-      "tiers",
-    );
+    const tiers = await createAppConfig({ stage }).getJson<
+      Record<string, { tenantDailyQuota: number; features: object }>
+    >("tiers");
     expect(Object.keys(tiers).sort()).toEqual(["basic", "enterprise", "premium", "standard"]);
-    expect(tiers.basic?.dailyQuota).toBeGreaterThan(0);
+    expect(tiers.basic?.tenantDailyQuota).toBeGreaterThan(0);
   });
 });

@@ -78,6 +78,7 @@ export function stageEvent<T extends object>(
           event_type: prepared.entry.DetailType,
           error: error as Error,
         });
+        metrics.addMetric("EventsLeftToSweeper", MetricUnit.Count, 1);
         return false;
       }
       try {

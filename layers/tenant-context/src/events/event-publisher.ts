@@ -7,7 +7,7 @@ import {
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { requireEnv } from "../config.ts";
-import { checkOutgoingEvent, EVENT_SOURCE_PREFIX, type TenantEventDetail } from "./tenant-event.ts";
+import { checkOutgoingEvent, type TenantEventDetail } from "./tenant-event.ts";
 
 /** One EventBridge `PutEvents` entry, exactly as it is sent (and as the outbox keeps it). */
 export interface EventEntry {
@@ -43,11 +43,25 @@ export interface PutEventsClient {
   send(command: PutEventsCommand): Promise<PutEventsCommandOutput>;
 }
 
+/** Sends prepared entries to EventBridge, retrying the failed ones. */
+export interface EventSender {
+  /** up to 10 entries per call to EventBridge; throws `EventPublishError` naming what is still unsent */
+  send(entries: EventEntry[]): Promise<void>;
+}
+
+export interface EventSenderOptions {
+  client?: PutEventsClient;
+  /** attempts per call, the first included (default 4); the SDK's own retries happen inside each */
+  maxAttempts?: number;
+  /** first back-off; doubled per attempt, with full jitter (default 50 ms) */
+  baseDelayMs?: number;
+}
+
 export interface EventPublisherOptions extends EventSenderOptions {
   /** default: the `EVENT_BUS_NAME` environment variable */
   busName?: string;
-  /** `tenantkit.<service>`; default `tenantkit.` + the `POWERTOOLS_SERVICE_NAME` environment variable */
-  source?: string;
+  /** `tenantkit.<service>`, e.g. `tenantkit.orders`: part of the contract (rules match on it), so always explicit */
+  source: string;
   /** default: `createEventSender(options)` */
   sender?: EventSender;
 }
@@ -81,24 +95,6 @@ const entrySize = (entry: EventEntry) =>
   Buffer.byteLength(entry.Source) + Buffer.byteLength(entry.DetailType) + Buffer.byteLength(entry.Detail) + 14;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function defaultSource(): string {
-  return `${EVENT_SOURCE_PREFIX}${requireEnv("POWERTOOLS_SERVICE_NAME")}`;
-}
-
-/** Sends prepared entries to EventBridge, retrying the failed ones. */
-export interface EventSender {
-  /** up to 10 entries per call to EventBridge; throws `EventPublishError` naming what is still unsent */
-  send(entries: EventEntry[]): Promise<void>;
-}
-
-export interface EventSenderOptions {
-  client?: PutEventsClient;
-  /** attempts per call, the first included (default 4); the SDK's own retries happen inside each */
-  maxAttempts?: number;
-  /** first back-off; doubled per attempt, with full jitter (default 50 ms) */
-  baseDelayMs?: number;
-}
 
 /**
  * Creates the sender that publishers (and the outbox sweeper) share: `PutEvents` in chunks of
@@ -157,8 +153,8 @@ export function createEventSender(options: EventSenderOptions = {}): EventSender
 }
 
 /**
- * Creates a publisher. Reads `EVENT_BUS_NAME` (and `POWERTOOLS_SERVICE_NAME` for the source)
- * once, failing at cold start when they are missing. Inside a request use `c.var.events`, which
+ * Creates a publisher. Reads `EVENT_BUS_NAME` once (unless `busName` is given), failing at cold
+ * start when it is missing. Inside a request use `c.var.events`, which
  * fills in the caller's tenant and correlation id; outside one (the control plane, a sweeper)
  * call `publish` with an explicit tenant id.
  *
@@ -166,9 +162,9 @@ export function createEventSender(options: EventSenderOptions = {}): EventSender
  * const events = createEventPublisher({ source: "tenantkit.tenants" });
  * await events.publish({ tenantId: "acme", type: "TenantOnboarded", data: { tier: "basic" } });
  */
-export function createEventPublisher(options: EventPublisherOptions = {}): EventPublisher {
+export function createEventPublisher(options: EventPublisherOptions): EventPublisher {
   const busName = options.busName ?? requireEnv("EVENT_BUS_NAME");
-  const source = options.source ?? defaultSource();
+  const { source } = options;
   const sender = options.sender ?? createEventSender(options);
 
   const publisher: EventPublisher = {

@@ -191,7 +191,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       }),
   );
 
-  const metering = options.metering ?? Boolean(process.env.USAGE_TABLE);
+  const metering = options.metering ?? Boolean(usageTable);
 
   return async function tenantContext(c, next) {
     const startedAt = performance.now();

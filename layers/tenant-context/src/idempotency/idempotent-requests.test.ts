@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { ConflictError, UnauthorizedError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
-import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotentRequests } from "./idempotent-requests.ts";
+import {
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  idempotentRequests,
+  jsonDepth,
+  MAX_BODY_DEPTH,
+} from "./idempotent-requests.ts";
 import { InMemoryIdempotencyPersistence } from "./in-memory-persistence.ts";
 
 function orderingApp() {
@@ -136,5 +142,25 @@ describe("idempotent requests", () => {
       { location: "header", field: IDEMPOTENCY_HEADER, message: expect.stringContaining(message) },
     ]);
     expect(placed()).toBe(0);
+  });
+
+  it("answers a body nested deeper than DynamoDB allows with 400 naming the body, not 500", async () => {
+    const { app, placed } = orderingApp();
+    const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    for (const body of [`{"name":${deep(10_000)}}`, `{"quantity":1,"extra":${deep(1_000)}}`]) {
+      const res = await post(app, "acme", crypto.randomUUID(), body);
+      expect(res.status).toBe(400);
+      expect((await res.json()).errors[0]).toMatchObject({ location: "body", field: "(root)" });
+    }
+    expect(placed()).toBe(0);
+  });
+});
+
+describe("measuring JSON depth", () => {
+  it("counts nesting outside strings only", () => {
+    expect(jsonDepth('{"a":[1,{"b":2}]}')).toBe(3);
+    expect(jsonDepth('{"a":"[[[[{{{{","b":"\\"[["}')).toBe(1);
+    expect(jsonDepth("not json")).toBe(0);
+    expect(jsonDepth("[".repeat(MAX_BODY_DEPTH + 1))).toBe(MAX_BODY_DEPTH + 1);
   });
 });
