@@ -97,7 +97,7 @@ export function createUsagePlanAdmission(options: {
   async function loadPlans(): Promise<void> {
     const byKey = new Map<string, Limits>();
     const { items: keys = [] } = await apigateway.send(new GetApiKeysCommand({ includeValues: true, limit: 500 }));
-    const valueOf = new Map(keys.map((k) => [k.id, k.value]));
+    const keyValues = new Map(keys.map((k) => [k.id, k.value]));
     const { items: plans = [] } = await apigateway.send(new GetUsagePlansCommand({ limit: 500 }));
     for (const plan of plans) {
       const { items: planKeys = [] } = await apigateway.send(new GetUsagePlanKeysCommand({ usagePlanId: plan.id }));
@@ -107,7 +107,7 @@ export function createUsagePlanAdmission(options: {
         ...(plan.quota?.period === "DAY" && plan.quota.limit !== undefined && { dailyQuota: plan.quota.limit }),
       };
       for (const key of planKeys) {
-        const value = valueOf.get(key.id);
+        const value = keyValues.get(key.id);
         if (value) byKey.set(value, limits);
       }
     }
