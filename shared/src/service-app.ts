@@ -4,6 +4,7 @@ import {
   type FieldError,
   handleError,
   handleNotFound,
+  limitJsonDepth,
   PayloadTooLargeError,
   ProblemError,
   type TenantContextOptions,
@@ -14,7 +15,6 @@ import {
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { limitJsonDepth } from "./json-depth.ts";
 
 /** Largest JSON body a service accepts; API Gateway's own limit is 10 MB. */
 export const MAX_BODY_BYTES = 64 * 1024;

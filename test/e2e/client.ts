@@ -24,23 +24,34 @@ export interface ApiResponse {
   body: any;
 }
 
-/** Calls the local gateway as `email` (or with no token when email is undefined). */
+/**
+ * Calls the local gateway as `email` (or with no token when email is undefined). With
+ * `retryThrottled`, a 429 is retried after its Retry-After, as a well-behaved client would (for
+ * throttles that other suites sharing the stack may have used up).
+ */
 export async function api(
   method: string,
   path: string,
-  options: { as?: string; token?: string; body?: unknown } = {},
+  options: { as?: string; token?: string; body?: unknown; retryThrottled?: boolean } = {},
 ): Promise<ApiResponse> {
   const token = options.token ?? (options.as ? await tokenOf(options.as) : undefined);
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      ...(token && { Authorization: `Bearer ${token}` }),
-      ...(options.body !== undefined && { "Content-Type": "application/json" }),
-    },
-    ...(options.body !== undefined && {
-      body: typeof options.body === "string" ? options.body : JSON.stringify(options.body),
-    }),
-  });
+  const send = () =>
+    fetch(`${stack.url}${path}`, {
+      method,
+      headers: {
+        ...(token && { Authorization: `Bearer ${token}` }),
+        ...(options.body !== undefined && { "Content-Type": "application/json" }),
+      },
+      ...(options.body !== undefined && {
+        body: typeof options.body === "string" ? options.body : JSON.stringify(options.body),
+      }),
+    });
+  let response = await send();
+  for (let attempt = 1; options.retryThrottled && response.status === 429 && attempt <= 5; attempt++) {
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(response.headers.get("retry-after") ?? 1)));
+    response = await send();
+  }
   const text = await response.text();
   const type = response.headers.get("content-type") ?? "";
   return {

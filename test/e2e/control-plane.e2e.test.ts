@@ -42,14 +42,19 @@ describe("tenant onboarding through the gateway", () => {
 
   it("registers a tenant through the public route without a token, and refuses a taken email", async () => {
     const name = unique("Hooli");
-    const res = await api("POST", "/registrations", { body: { name, adminEmail: `admin@${name}.test` } });
+    const res = await api("POST", "/registrations", {
+      retryThrottled: true,
+      body: { name, adminEmail: `admin@${name}.test` },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ tier: "basic", status: "ACTIVE" });
     const taken = await api("POST", "/registrations", {
+      retryThrottled: true,
       body: { name: unique("Other"), adminEmail: `admin@${name}.test` },
     });
     expect(taken.status).toBe(409);
     const silo = await api("POST", "/registrations", {
+      retryThrottled: true,
       body: { name: unique("Big"), adminEmail: "x@big.test", tier: "enterprise" },
     });
     expect(silo.status).toBe(400);

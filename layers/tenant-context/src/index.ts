@@ -52,6 +52,7 @@ export {
   UnauthorizedError,
   ValidationError,
 } from "./http/errors.ts";
+export { jsonDepth, limitJsonDepth, MAX_JSON_DEPTH } from "./http/json-depth.ts";
 export {
   CORRELATION_HEADER,
   handleError,

@@ -3,13 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { ConflictError, UnauthorizedError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
-import {
-  IDEMPOTENCY_HEADER,
-  IDEMPOTENT_REPLAYED_HEADER,
-  idempotentRequests,
-  jsonDepth,
-  MAX_BODY_DEPTH,
-} from "./idempotent-requests.ts";
+import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotentRequests } from "./idempotent-requests.ts";
 import { InMemoryIdempotencyPersistence } from "./in-memory-persistence.ts";
 
 function orderingApp() {
@@ -153,14 +147,5 @@ describe("idempotent requests", () => {
       expect((await res.json()).errors[0]).toMatchObject({ location: "body", field: "(root)" });
     }
     expect(placed()).toBe(0);
-  });
-});
-
-describe("measuring JSON depth", () => {
-  it("counts nesting outside strings only", () => {
-    expect(jsonDepth('{"a":[1,{"b":2}]}')).toBe(3);
-    expect(jsonDepth('{"a":"[[[[{{{{","b":"\\"[["}')).toBe(1);
-    expect(jsonDepth("not json")).toBe(0);
-    expect(jsonDepth("[".repeat(MAX_BODY_DEPTH + 1))).toBe(MAX_BODY_DEPTH + 1);
   });
 });

@@ -1,4 +1,5 @@
 /** Idempotent POSTs: the `Idempotency-Key` header, scoped to the caller's tenant, kept by Powertools Idempotency in DynamoDB. */
+
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -12,6 +13,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireEnv } from "../config.ts";
 import { ProblemError, ValidationError } from "../http/errors.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../http/json-depth.ts";
 import type { TenantEnv } from "../http/tenant-context.ts";
 
 /** The request header that carries the client's key (the IETF httpapi draft's name). */
@@ -67,32 +69,12 @@ interface StoredResponse {
 /** The answer was not a success: nothing is stored and a retry with the key runs again. */
 class AnswerNotStored extends Error {}
 
-/** How deep a body may nest to be hashed; DynamoDB itself stops at 32 levels. */
-export const MAX_BODY_DEPTH = 32;
-
-/** The deepest nesting of arrays and objects in JSON text, found without parsing (or recursing). */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (inString) {
-      if (char === "\\") i++;
-      else if (char === '"') inString = false;
-    } else if (char === '"') inString = true;
-    else if (char === "{" || char === "[") deepest = Math.max(deepest, ++depth);
-    else if (char === "}" || char === "]") depth--;
-  }
-  return deepest;
-}
-
 /** The body as JSON when it is JSON (so that key order and spacing do not matter), else as text. */
 async function bodyOf(c: Context<TenantEnv>): Promise<unknown> {
   const text = await c.req.text();
-  if (jsonDepth(text) > MAX_BODY_DEPTH) {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
     throw new ValidationError([
-      { location: "body", field: "(root)", message: `is nested more than ${MAX_BODY_DEPTH} levels deep` },
+      { location: "body", field: "(root)", message: `is nested more than ${MAX_JSON_DEPTH} levels deep` },
     ]);
   }
   try {

@@ -1,9 +1,10 @@
 /** Refuses JSON bodies nested deeper than any route needs (DynamoDB stops at 32 levels; parsers recurse). */
-import { ValidationError } from "@tenantkit/tenant-context";
-import type { MiddlewareHandler } from "hono";
 
-/** Deepest nesting of objects and arrays a request body may have. */
-export const MAX_JSON_DEPTH = 16;
+import type { MiddlewareHandler } from "hono";
+import { ValidationError } from "./errors.ts";
+
+/** Deepest nesting of objects and arrays a request body may have: DynamoDB itself stops at 32. */
+export const MAX_JSON_DEPTH = 32;
 
 /** The deepest nesting of `{`/`[` in JSON text, ignoring brackets inside strings. */
 export function jsonDepth(text: string): number {
@@ -25,7 +26,7 @@ export function jsonDepth(text: string): number {
 }
 
 /**
- * Answers 400 naming the body when a JSON body nests deeper than `MAX_JSON_DEPTH`, before anything
+ * Middleware that answers 400 naming the body when a JSON body nests deeper than `MAX_JSON_DEPTH`, before anything
  * parses it. The text is cached by Hono, so validators read it again without a second read.
  */
 export const limitJsonDepth = (): MiddlewareHandler =>
