@@ -15,7 +15,7 @@ import {
 } from "@tenantkit/tenant-context";
 import { stream } from "hono/streaming";
 import { type ControlPlane, createControlPlane } from "./control-plane.ts";
-import { EmailTakenError, type OnboardingRequest, TenantExistsError } from "./ports.ts";
+import { EmailRefusedError, EmailTakenError, type OnboardingRequest, TenantExistsError } from "./ports.ts";
 import {
   activateTenantRoute,
   changeTierRoute,
@@ -44,8 +44,14 @@ async function onboard(controlPlane: ControlPlane, request: Omit<OnboardingReque
   } catch (error) {
     if (error instanceof TenantExistsError)
       throw new ConflictError(`A tenant named '${request.name}' (id '${tenantId}') exists already.`);
-    if (error instanceof EmailTakenError)
+    if (error instanceof EmailTakenError) {
       throw new ConflictError(`The email '${request.adminEmail}' belongs to an existing user.`);
+    }
+    if (error instanceof EmailRefusedError) {
+      throw new ValidationError([
+        { location: "body", field: "adminEmail", message: "is not accepted by the identity provider" },
+      ]);
+    }
     throw error;
   }
 }

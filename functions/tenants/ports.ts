@@ -91,6 +91,8 @@ export interface LifecycleEvents {
 
 export class TenantExistsError extends Error {}
 export class EmailTakenError extends Error {}
+/** The identity provider refused the email (its rules are stricter than RFC 5322's). */
+export class EmailRefusedError extends Error {}
 
 export interface OnboardingRequest {
   tenantId: string;

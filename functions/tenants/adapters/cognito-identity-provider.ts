@@ -10,11 +10,12 @@ import {
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
+  InvalidParameterException,
   UserNotFoundException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { TENANT_CLAIM } from "@tenantkit/tenant-context";
-import { EmailTakenError, type IdentityProvider } from "../ports.ts";
+import { EmailRefusedError, EmailTakenError, type IdentityProvider } from "../ports.ts";
 
 export function createCognitoIdentityProvider(
   userPoolId: string,
@@ -36,7 +37,9 @@ export function createCognitoIdentityProvider(
           }),
         )
         .catch((error: unknown) => {
-          throw error instanceof UsernameExistsException ? new EmailTakenError(user.email) : error;
+          if (error instanceof UsernameExistsException) throw new EmailTakenError(user.email);
+          if (error instanceof InvalidParameterException) throw new EmailRefusedError(error.message);
+          throw error;
         });
       try {
         if (user.password) await provider.setPassword(user.email, user.password);
@@ -54,6 +57,7 @@ export function createCognitoIdentityProvider(
         return true;
       } catch (error) {
         if (error instanceof UserNotFoundException) return false;
+        if (error instanceof InvalidParameterException) throw new EmailRefusedError(error.message);
         throw error;
       }
     },

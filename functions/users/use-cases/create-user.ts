@@ -1,9 +1,9 @@
 /** Use case: a tenant admin adds a user to their own tenant. */
 
 import type { DirectoryUser, UserDirectory } from "@tenantkit/shared/user-directory";
-import { ConflictError } from "@tenantkit/tenant-context";
+import { ConflictError, ValidationError } from "@tenantkit/tenant-context";
 import type { IdentityProvider } from "../../tenants/ports.ts";
-import { EmailTakenError } from "../../tenants/ports.ts";
+import { EmailRefusedError, EmailTakenError } from "../../tenants/ports.ts";
 
 /**
  * 1. Create the Cognito user with the caller's tenant as its immutable claim and the role's group
