@@ -31,7 +31,11 @@ function registryWith(record: Partial<TenantRecord> | undefined): TenantRegistry
 }
 
 const config: AppConfig = {
-  getJson: async <T>() => ({ basic: { usageKey: "basic-key" }, enterprise: { usageKey: "enterprise-key" } }) as T,
+  getJson: async <T>() =>
+    ({
+      basic: { usageKey: "basic-key", tenantDailyQuota: 10_000 },
+      enterprise: { usageKey: "enterprise-key", tenantDailyQuota: 50_000 },
+    }) as T,
 };
 
 const event = (authorization?: string) =>
@@ -51,7 +55,13 @@ describe("createAuthorizer", () => {
       Effect: "Allow",
       Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*",
     });
-    expect(result.context).toEqual({ tenantId: "acme", tier: "basic", userId: "u1", roles: "tenant-admin" });
+    expect(result.context).toEqual({
+      tenantId: "acme",
+      tier: "basic",
+      userId: "u1",
+      roles: "tenant-admin",
+      dailyQuota: "10000",
+    });
   });
 
   it("throws Unauthorized (401) for a missing or invalid token, and for an unknown tenant", async () => {

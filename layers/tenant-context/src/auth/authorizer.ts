@@ -24,6 +24,8 @@ export interface AuthorizerContext {
   userId: string;
   /** comma-separated roles */
   roles: string;
+  /** the tenant's daily request quota (its own, or its tier's) */
+  dailyQuota: string;
   [key: string]: string;
 }
 
@@ -88,14 +90,17 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
         logger.info("tenant is not active", { status: tenant.status });
         return { principalId: identity.userId, policyDocument: policy("Deny", resource) };
       }
+      const settings = await tierSettings(config, tenant.tier);
       const context: AuthorizerContext = {
         tenantId: tenant.tenantId,
         tier: tenant.tier,
         userId: identity.userId,
         roles: identity.roles.join(","),
+        // Spares every service function a configuration read on its hot path.
+        dailyQuota: String(tenant.dailyQuota ?? settings.tenantDailyQuota),
       };
       // The usage-plan key: the tenant's own (enterprise) or its tier's; API Gateway then applies that plan.
-      const usageIdentifierKey = tenant.usageKey ?? (await tierSettings(config, tenant.tier)).usageKey;
+      const usageIdentifierKey = tenant.usageKey ?? settings.usageKey;
       return { principalId: identity.userId, policyDocument: policy("Allow", resource), context, usageIdentifierKey };
     } catch (error) {
       if (error instanceof UnauthorizedError) {

@@ -1,5 +1,5 @@
 /** Global configuration (tier limits, feature flags per tier) as SSM parameters under `/<stage>/config/`, via Powertools Parameters. */
-import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
+import type { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 
 export interface AppConfig {
   /** `/<stage>/config/<name>` parsed as JSON, cached for `maxAgeSeconds` (or the given maxAge) */
@@ -23,10 +23,12 @@ const CONFIG_NAME = /^(?!.*\.\.)[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
  * const tiers = await config.getJson<TierConfig>("tiers");
  */
 export function createAppConfig(options: AppConfigOptions): AppConfig {
-  const provider = options.provider ?? new SSMProvider();
+  let provider = options.provider;
   return {
     async getJson<T>(name: string, maxAgeSeconds = options.maxAgeSeconds) {
       if (!CONFIG_NAME.test(name)) throw new Error(`invalid configuration name '${name}'`);
+      // Loaded on first use: the SSM client is the layer's largest, and most requests never need it.
+      provider ??= new (await import("@aws-lambda-powertools/parameters/ssm")).SSMProvider();
       const value = await provider.get(`/${options.stage}/config/${name}`, {
         transform: "json",
         ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),

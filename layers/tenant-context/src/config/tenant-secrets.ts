@@ -62,7 +62,7 @@ export function createTenantSecrets(options: TenantSecretsOptions): TenantSecret
   return {
     forTenant(tenantId) {
       const read = async <T>(name: string, transform?: "json"): Promise<T> => {
-        const value = await providerFor(tenantId).get(tenantSecretName(options.stage, tenantId, name), {
+        const value = await (await providerFor(tenantId)).get(tenantSecretName(options.stage, tenantId, name), {
           ...(maxAge !== undefined && { maxAge }),
           ...(transform && { transform }),
         });

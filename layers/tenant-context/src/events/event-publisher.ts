@@ -1,10 +1,10 @@
 /** Publishes Tenantkit events to the EventBridge bus: fills in the contract's fields and retries what fails. */
 import { randomUUID } from "node:crypto";
-import {
+import type {
   EventBridgeClient,
   PutEventsCommand,
-  type PutEventsCommandOutput,
-  type PutEventsRequestEntry,
+  PutEventsCommandOutput,
+  PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { requireEnv } from "../config.ts";
 import { checkOutgoingEvent, type TenantEventDetail } from "./tenant-event.ts";
@@ -105,13 +105,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * await sender.send(outboxRecords.map((record) => record.entry));
  */
 export function createEventSender(options: EventSenderOptions = {}): EventSender {
-  const client = options.client ?? new EventBridgeClient({});
+  // The EventBridge client loads on the first send: functions that never publish never load it.
+  let client: PutEventsClient | EventBridgeClient | undefined = options.client;
+  const eventBridge = () => import("@aws-sdk/client-eventbridge");
   const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
   const baseDelayMs = options.baseDelayMs ?? 50;
 
   /** One PutEvents call; returns the entries EventBridge did not take (all of them if the call failed). */
   async function putOnce(entries: EventEntry[]): Promise<{ failed: EventEntry[]; reason: string; cause?: unknown }> {
     try {
+      const { EventBridgeClient, PutEventsCommand } = await eventBridge();
+      client ??= new EventBridgeClient({});
       const output = await client.send(new PutEventsCommand({ Entries: entries as PutEventsRequestEntry[] }));
       if (!output.FailedEntryCount) return { failed: [], reason: "" };
       const results = output.Entries ?? [];

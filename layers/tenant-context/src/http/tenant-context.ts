@@ -88,8 +88,14 @@ export interface TenantContextOptions {
 export const USAGE_TABLE_NAME = "tenant-usage";
 
 /** Counts the request against the tenant's daily quota (429 past it). */
-async function meter(usage: TenantTable, record: TenantRecord, config: AppConfig): Promise<void> {
-  const quota = record.dailyQuota ?? (await tierSettings(config, record.tier)).tenantDailyQuota;
+async function meter(
+  usage: TenantTable,
+  record: TenantRecord,
+  quotaFromAuthorizer: number | undefined,
+  config: () => AppConfig,
+): Promise<void> {
+  const quota =
+    record.dailyQuota ?? quotaFromAuthorizer ?? (await tierSettings(config(), record.tier)).tenantDailyQuota;
   try {
     await countRequest(usage, quota);
   } catch (error) {
@@ -118,6 +124,12 @@ function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant |
     throw new UnauthorizedError("authorizer context is malformed");
   }
   return { id: tenantId, tier, userId: String(userId), roles: rolesFromGroups(String(roles ?? "").split(",")) };
+}
+
+/** The daily quota the authorizer looked up, if the request came through it. */
+function quotaFromAuthorizer(event: APIGatewayProxyEvent | undefined): number | undefined {
+  const quota = Number(event?.requestContext?.authorizer?.dailyQuota);
+  return Number.isSafeInteger(quota) && quota > 0 ? quota : undefined;
 }
 
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
@@ -210,7 +222,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
     // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
     const data = dataSource.forTenant(tenant.id, record.tables);
-    if (metering) await meter(data.table(USAGE_TABLE_NAME), record, config());
+    if (metering) await meter(data.table(USAGE_TABLE_NAME), record, quotaFromAuthorizer(c.env?.event), config);
     c.set("tenant", tenant);
     c.set("data", data);
     c.set("secrets", {
