@@ -1,5 +1,6 @@
 /** The control plane: onboarding, tiers, lifecycle and offboarding of tenants (system admin), and a tenant's own view. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { EmailRefusedError, EmailTakenError } from "@tenantkit/shared/identity-provider";
 import { createPublicApp, createServiceApp } from "@tenantkit/shared/service-app";
 import {
   ConflictError,
@@ -15,7 +16,7 @@ import {
 } from "@tenantkit/tenant-context";
 import { stream } from "hono/streaming";
 import { type ControlPlane, createControlPlane } from "./control-plane.ts";
-import { EmailRefusedError, EmailTakenError, type OnboardingRequest, TenantExistsError } from "./ports.ts";
+import { type OnboardingRequest, TenantExistsError } from "./ports.ts";
 import {
   activateTenantRoute,
   changeTierRoute,

@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { EmailTakenError } from "@tenantkit/shared/identity-provider";
 import { createTenantCredentials, createTenantDataSource, NotFoundError, type Tier } from "@tenantkit/tenant-context";
 import { describe, expect, inject, it } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
@@ -13,7 +14,7 @@ import { loadTemplate } from "../../tools/local/template.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createControlPlane } from "./control-plane.ts";
-import { EmailTakenError, TenantExistsError } from "./ports.ts";
+import { TenantExistsError } from "./ports.ts";
 import { changeTier } from "./use-cases/change-tier.ts";
 import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-cases/offboard-tenant.ts";
 import { InjectedFaultError, ONBOARDING_STEPS, onboardTenant } from "./use-cases/onboard-tenant.ts";

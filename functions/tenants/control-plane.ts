@@ -1,5 +1,6 @@
 /** Wires the control plane's use cases to AWS, from the environment, once per container. */
 import { setTimeout as sleep } from "node:timers/promises";
+import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import {
   createEventPublisher,
@@ -11,7 +12,6 @@ import {
 } from "@tenantkit/tenant-context";
 import { createSecretsManagerTenantSecrets } from "./adapters/aws-tenant-secrets.ts";
 import { createApiGatewayUsageKeys } from "./adapters/aws-usage-keys.ts";
-import { createCognitoIdentityProvider } from "./adapters/cognito-identity-provider.ts";
 import { createDynamoDbSiloTables } from "./adapters/dynamodb-silo-tables.ts";
 import { createDynamoDbTenantRecords } from "./adapters/dynamodb-tenant-records.ts";
 import { createTenantDataAdmin } from "./adapters/tenant-data-admin.ts";

@@ -1,5 +1,5 @@
 /** What the control plane's use cases need from the outside world; adapters/ implements each for AWS. */
-import type { Role, TenantRecord, TenantStatus, Tier } from "@tenantkit/tenant-context";
+import type { TenantRecord, TenantStatus, Tier } from "@tenantkit/tenant-context";
 
 export interface TenantPage {
   items: TenantRecord[];
@@ -23,28 +23,6 @@ export interface TenantRecords {
     now: Date,
   ): Promise<boolean>;
   remove(tenantId: string): Promise<void>;
-}
-
-export interface NewUser {
-  email: string;
-  tenantId: string;
-  role: Role;
-  /** permanent password; omitted = Cognito invites the user by email */
-  password?: string;
-}
-
-/** Users in the identity provider (Cognito), each with an immutable tenant claim. */
-export interface IdentityProvider {
-  /** creates the user with its tenant claim and the role's group; returns the user id (`sub`) */
-  createUser(user: NewUser): Promise<string>;
-  userExists(email: string): Promise<boolean>;
-  deleteUser(email: string): Promise<void>;
-  grantRole(email: string, role: Role): Promise<void>;
-  revokeRole(email: string, role: Role): Promise<void>;
-  /** sets a permanent password (seeding and tests; real users set their own) */
-  setPassword(email: string, password: string): Promise<void>;
-  /** enables or disables sign-in; disabling also signs the user out everywhere */
-  setEnabled(email: string, enabled: boolean): Promise<void>;
 }
 
 /** A usage-plan key of the tenant's own (enterprise); pooled tiers share their tier's key. */
@@ -90,9 +68,6 @@ export interface LifecycleEvents {
 }
 
 export class TenantExistsError extends Error {}
-export class EmailTakenError extends Error {}
-/** The identity provider refused the email (its rules are stricter than RFC 5322's). */
-export class EmailRefusedError extends Error {}
 
 export interface OnboardingRequest {
   tenantId: string;

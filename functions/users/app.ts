@@ -1,12 +1,12 @@
 /** The users service: a tenant admin manages the users of their own tenant, and only those. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { decodeCursor, encodeCursor } from "@tenantkit/shared/cursor";
+import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
+import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createServiceApp } from "@tenantkit/shared/service-app";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import { requireEnv, requireRole, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
-import { createCognitoIdentityProvider } from "../tenants/adapters/cognito-identity-provider.ts";
-import type { IdentityProvider } from "../tenants/ports.ts";
 import { changeUserRoute, createUserRoute, deleteUserRoute, getUserRoute, listUsersRoute } from "./routes.ts";
 import { changeUser, deleteUser, getUser } from "./use-cases/change-user.ts";
 import { createUser } from "./use-cases/create-user.ts";

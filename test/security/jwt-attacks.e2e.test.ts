@@ -12,11 +12,11 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createTenantRegistry, createTokenVerifier } from "@tenantkit/tenant-context";
 import { type CryptoKey, exportJWK } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createProductsApp } from "../../functions/products/app.ts";
-import { createCognitoIdentityProvider } from "../../functions/tenants/adapters/cognito-identity-provider.ts";
 import { DEMO_PASSWORD } from "../../tools/local/seed.ts";
 import { signIn } from "../../tools/local/sign-in.ts";
 import { call, PROBLEM_CONTENT_TYPE } from "./support/http.ts";

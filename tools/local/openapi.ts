@@ -2,6 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { TenantEnv } from "@tenantkit/tenant-context";
 import {
   activeTenantRegistry,
@@ -13,7 +14,6 @@ import { createOrdersApp } from "../../functions/orders/app.ts";
 import { createProductsApp } from "../../functions/products/app.ts";
 import { createRegistrationsApp, createTenantsApp } from "../../functions/tenants/app.ts";
 import type { ControlPlane } from "../../functions/tenants/control-plane.ts";
-import type { IdentityProvider } from "../../functions/tenants/ports.ts";
 import { createUsersApp } from "../../functions/users/app.ts";
 import { type ApiRoute, apiRoutes, loadTemplate, type Template } from "./template.ts";
 

@@ -1,7 +1,8 @@
 /** Use case: offboard a tenant: stream out all of its data, then delete data, users, secrets, keys and record. */
+
+import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
 import { ConflictError, type TenantRecord } from "@tenantkit/tenant-context";
 import type {
-  IdentityProvider,
   LifecycleEvents,
   SiloTables,
   TenantDataAdmin,

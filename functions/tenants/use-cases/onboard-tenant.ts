@@ -1,7 +1,8 @@
 /** Use case: bring a new tenant to life, as a saga in which every step has a compensation. */
+
+import { EmailTakenError, type IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { TenantRecord } from "@tenantkit/tenant-context";
 import type {
-  IdentityProvider,
   LifecycleEvents,
   OnboardingRequest,
   SiloTables,
@@ -9,7 +10,6 @@ import type {
   TenantSecretsAdmin,
   UsageKeys,
 } from "../ports.ts";
-import { EmailTakenError } from "../ports.ts";
 
 /** The saga's steps, in order; each may be made to fail by configuration (`failAt`) in tests. */
 export const ONBOARDING_STEPS = [

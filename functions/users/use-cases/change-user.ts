@@ -1,8 +1,8 @@
 /** Use cases: read, change and remove a user of the caller's tenant. */
 
+import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { DirectoryUser, UserDirectory } from "@tenantkit/shared/user-directory";
 import { NotFoundError } from "@tenantkit/tenant-context";
-import type { IdentityProvider } from "../../tenants/ports.ts";
 
 /** 1. Read the user from the caller's tenant's directory; not there (another tenant's user too): 404. */
 export async function getUser(directory: UserDirectory, userId: string): Promise<DirectoryUser> {

@@ -1,9 +1,8 @@
 /** Use case: a tenant admin adds a user to their own tenant. */
 
+import { EmailRefusedError, EmailTakenError, type IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { DirectoryUser, UserDirectory } from "@tenantkit/shared/user-directory";
 import { ConflictError, ValidationError } from "@tenantkit/tenant-context";
-import type { IdentityProvider } from "../../tenants/ports.ts";
-import { EmailRefusedError, EmailTakenError } from "../../tenants/ports.ts";
 
 /**
  * 1. Create the Cognito user with the caller's tenant as its immutable claim and the role's group
@@ -20,8 +19,14 @@ export async function createUser(
   try {
     userId = await deps.identity.createUser({ email: input.email, tenantId, role: input.role });
   } catch (error) {
-    if (error instanceof EmailTakenError)
+    if (error instanceof EmailTakenError) {
       throw new ConflictError(`The email '${input.email}' belongs to an existing user.`);
+    }
+    if (error instanceof EmailRefusedError) {
+      throw new ValidationError([
+        { location: "body", field: "email", message: "is not accepted by the identity provider" },
+      ]);
+    }
     throw error;
   }
   const timestamp = now.toISOString();

@@ -1,8 +1,8 @@
 /** What the security, reliability and load suites need from a running local stack: its resources, AWS env and fresh tenants. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { Role, TenantStatus, Tier } from "@tenantkit/tenant-context";
-import { createCognitoIdentityProvider } from "../../../functions/tenants/adapters/cognito-identity-provider.ts";
 import { createDynamoDbTenantRecords } from "../../../functions/tenants/adapters/dynamodb-tenant-records.ts";
 import { onboardTenant } from "../../../functions/tenants/use-cases/onboard-tenant.ts";
 import { localAwsEnv } from "../../../tools/local/aws-env.ts";

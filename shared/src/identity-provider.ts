@@ -1,4 +1,4 @@
-/** Users in the Cognito user pool, with the immutable `custom:tenantId` claim and a role group. */
+/** Users in the identity provider (Cognito): each with an immutable tenant claim and a role group. */
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -14,8 +14,33 @@ import {
   UserNotFoundException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { TENANT_CLAIM } from "@tenantkit/tenant-context";
-import { EmailRefusedError, EmailTakenError, type IdentityProvider } from "../ports.ts";
+import { type Role, TENANT_CLAIM } from "@tenantkit/tenant-context";
+
+export interface NewUser {
+  email: string;
+  tenantId: string;
+  role: Role;
+  /** permanent password; omitted = Cognito invites the user by email */
+  password?: string;
+}
+
+/** Users in the identity provider (Cognito), each with an immutable tenant claim. */
+export interface IdentityProvider {
+  /** creates the user with its tenant claim and the role's group; returns the user id (`sub`) */
+  createUser(user: NewUser): Promise<string>;
+  userExists(email: string): Promise<boolean>;
+  deleteUser(email: string): Promise<void>;
+  grantRole(email: string, role: Role): Promise<void>;
+  revokeRole(email: string, role: Role): Promise<void>;
+  /** sets a permanent password (seeding and tests; real users set their own) */
+  setPassword(email: string, password: string): Promise<void>;
+  /** enables or disables sign-in; disabling also signs the user out everywhere */
+  setEnabled(email: string, enabled: boolean): Promise<void>;
+}
+
+export class EmailTakenError extends Error {}
+/** The identity provider refused the email (its rules are stricter than RFC 5322's). */
+export class EmailRefusedError extends Error {}
 
 export function createCognitoIdentityProvider(
   userPoolId: string,
