@@ -248,7 +248,9 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     const { id: tenantId, tier } = tenant;
     const status = c.res.status;
     const publish = () => publishRequestMetrics({ tenantId, tier, status, latencyMs: performance.now() - startedAt });
-    if (!c.res.body) {
+    // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
+    // returns, so the response is complete: flush now and spare the body a wrapper.
+    if (!c.res.body || c.env?.lambdaContext) {
       publish();
       return;
     }
