@@ -1,28 +1,15 @@
-import type { TenantDataSource, TenantTable, TokenVerifier } from "@tenantkit/tenant-context";
-import { createEventPublisher, UnauthorizedError } from "@tenantkit/tenant-context";
-import { InMemoryIdempotencyPersistence } from "@tenantkit/tenant-context/testing";
+import { createEventPublisher } from "@tenantkit/tenant-context";
+import {
+  InMemoryIdempotencyPersistence,
+  refusingVerifier,
+  unreachableDataSource,
+} from "@tenantkit/tenant-context/testing";
 import { describe, expect, it } from "vitest";
 import { createOrdersApp } from "./app.ts";
 
-/** A data source that fails the test if a request gets as far as the database. */
-const unreachableData: TenantDataSource = {
-  forTenant: () => ({
-    table: () =>
-      new Proxy({} as TenantTable, {
-        get: () => () => {
-          throw new Error("validation should have stopped this request before any data access");
-        },
-      }),
-  }),
-};
-const refusingVerifier: TokenVerifier = {
-  verify: async () => {
-    throw new UnauthorizedError("test verifier refuses everything");
-  },
-};
 const app = createOrdersApp({
-  dataSource: unreachableData,
-  verifier: refusingVerifier,
+  dataSource: unreachableDataSource(),
+  verifier: refusingVerifier(),
   metering: false,
   registry: {
     get: async (tenantId) => ({

@@ -1,28 +1,10 @@
-import type { TenantDataSource, TenantTable, TokenVerifier } from "@tenantkit/tenant-context";
-import { UnauthorizedError } from "@tenantkit/tenant-context";
-import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
+import { activeTenantRegistry, refusingVerifier, unreachableDataSource } from "@tenantkit/tenant-context/testing";
 import { describe, expect, it } from "vitest";
 import { createProductsApp } from "./app.ts";
 
-/** A data source that fails the test if a request gets as far as the database. */
-const unreachableData: TenantDataSource = {
-  forTenant: () => ({
-    table: () =>
-      new Proxy({} as TenantTable, {
-        get: () => () => {
-          throw new Error("validation should have stopped this request before any data access");
-        },
-      }),
-  }),
-};
-const refusingVerifier: TokenVerifier = {
-  verify: async () => {
-    throw new UnauthorizedError("test verifier refuses everything");
-  },
-};
 const app = createProductsApp({
-  dataSource: unreachableData,
-  verifier: refusingVerifier,
+  dataSource: unreachableDataSource(),
+  verifier: refusingVerifier(),
   registry: activeTenantRegistry(),
 });
 

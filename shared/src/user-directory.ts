@@ -1,5 +1,6 @@
 /** The tenant's user directory (users table, tenant-scoped): Cognito cannot list users by a custom attribute. */
 import type { TenantTable } from "@tenantkit/tenant-context";
+import { everyItem } from "./paging.ts";
 
 /** The roles inside a tenant (system-admin is granted only by the operator, never via the directory). */
 export type TenantRole = "tenant-admin" | "tenant-user";
@@ -39,14 +40,7 @@ export function createUserDirectory(table: TenantTable): UserDirectory {
       });
       return { items, ...(nextKey && { nextKey }) };
     },
-    async *all() {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await directory.page(100, startKey);
-        yield* page.items;
-        startKey = page.nextKey;
-      } while (startKey);
-    },
+    all: () => everyItem((startKey) => directory.page(100, startKey)),
   };
   return directory;
 }

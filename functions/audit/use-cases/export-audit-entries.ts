@@ -1,4 +1,5 @@
 /** Use case: the caller's whole audit trail, one page at a time, for a streamed export. */
+import { everyItem } from "@tenantkit/shared/paging";
 import type { AuditEntry } from "../audit-entry.ts";
 import type { AuditStore } from "../audit-store.ts";
 
@@ -9,11 +10,6 @@ export const EXPORT_PAGE_SIZE = 500;
  * 1. Read the trail page by page, newest first.
  * 2. Yield each entry as soon as its page arrives, so the first lines go out early.
  */
-export async function* exportAuditEntries(store: AuditStore): AsyncGenerator<AuditEntry> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await store.page(EXPORT_PAGE_SIZE, startKey);
-    yield* page.items;
-    startKey = page.nextKey;
-  } while (startKey);
+export function exportAuditEntries(store: AuditStore): AsyncGenerator<AuditEntry> {
+  return everyItem((startKey) => store.page(EXPORT_PAGE_SIZE, startKey));
 }

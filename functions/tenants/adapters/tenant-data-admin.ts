@@ -1,5 +1,6 @@
 /** Moves, counts and removes a tenant's items in its data tables, through the tenant-scoped tables of the layer. */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { everyItem } from "@tenantkit/shared/paging";
 import { TENANT_KEY, type TenantDataSource, type TenantTable } from "@tenantkit/tenant-context";
 import type { TenantDataAdmin } from "../ports.ts";
 
@@ -29,14 +30,9 @@ export function createTenantDataAdmin(options: {
   const tableOf = (tenantId: string, name: string, tables?: Record<string, string>) =>
     options.dataSource.forTenant(tenantId, tables).table(name);
 
-  async function* items(tenantId: string, name: string, tables?: Record<string, string>) {
+  function items(tenantId: string, name: string, tables?: Record<string, string>) {
     const table = tableOf(tenantId, name, tables);
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await table.query({ limit: PAGE, ...(startKey && { startKey }) });
-      yield* page.items;
-      startKey = page.nextKey;
-    } while (startKey);
+    return everyItem((startKey) => table.query({ limit: PAGE, ...(startKey && { startKey }) }));
   }
 
   async function inBatches(
