@@ -1,18 +1,8 @@
 /** The orders API as OpenAPI route definitions: paths, inputs, outputs. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdParams, Problem, problemResponses } from "@tenantkit/shared/schemas";
+import { bearerSecurity, IdParams, jsonResponse, problemResponse, problemResponses } from "@tenantkit/shared/schemas";
 import { IDEMPOTENCY_HEADER } from "@tenantkit/tenant-context";
 import { Order, OrderInput, OrderListQuery, OrderPage } from "./order.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: Problem } },
-});
-const security = [{ bearerAuth: [] }];
 
 /** Documents the header; the idempotency middleware checks it (400 naming it when missing or malformed). */
 const IdempotencyHeaders = z.object({
@@ -32,31 +22,33 @@ const IdempotencyHeaders = z.object({
 export const placeOrderRoute = createRoute({
   method: "post",
   path: "/orders",
-  security,
+  security: bearerSecurity,
   request: {
     headers: IdempotencyHeaders,
     body: { required: true, content: { "application/json": { schema: OrderInput } } },
   },
   responses: {
-    201: json(Order, "The order, priced from the catalogue, with its stock reserved"),
+    201: jsonResponse(Order, "The order, priced from the catalogue, with its stock reserved"),
     ...problemResponses,
-    409: problem("Not enough stock (the problem names `productId`), or a request with this key is still running"),
-    422: problem("This Idempotency-Key was used with a different body"),
+    409: problemResponse(
+      "Not enough stock (the problem names `productId`), or a request with this key is still running",
+    ),
+    422: problemResponse("This Idempotency-Key was used with a different body"),
   },
 });
 
 export const listOrdersRoute = createRoute({
   method: "get",
   path: "/orders",
-  security,
+  security: bearerSecurity,
   request: { query: OrderListQuery },
-  responses: { 200: json(OrderPage, "One page of orders, newest first"), ...problemResponses },
+  responses: { 200: jsonResponse(OrderPage, "One page of orders, newest first"), ...problemResponses },
 });
 
 export const exportOrdersRoute = createRoute({
   method: "get",
   path: "/orders/export",
-  security,
+  security: bearerSecurity,
   responses: {
     200: {
       description: "Every order, newest first, one JSON object per line, streamed",
@@ -69,19 +61,19 @@ export const exportOrdersRoute = createRoute({
 export const getOrderRoute = createRoute({
   method: "get",
   path: "/orders/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: IdParams },
-  responses: { 200: json(Order, "The order"), ...problemResponses },
+  responses: { 200: jsonResponse(Order, "The order"), ...problemResponses },
 });
 
 export const cancelOrderRoute = createRoute({
   method: "post",
   path: "/orders/{id}/cancel",
-  security,
+  security: bearerSecurity,
   request: { params: IdParams },
   responses: {
-    200: json(Order, "The cancelled order; its stock is back in the catalogue"),
+    200: jsonResponse(Order, "The cancelled order; its stock is back in the catalogue"),
     ...problemResponses,
-    409: problem("The order is already cancelled"),
+    409: problemResponse("The order is already cancelled"),
   },
 });

@@ -1,35 +1,30 @@
 /** The products API as OpenAPI route definitions: paths, inputs, outputs. */
-import { createRoute, type z } from "@hono/zod-openapi";
-import { IdParams, PageQuery, problemResponses } from "@tenantkit/shared/schemas";
+import { createRoute } from "@hono/zod-openapi";
+import { bearerSecurity, IdParams, jsonResponse, PageQuery, problemResponses } from "@tenantkit/shared/schemas";
 import { Product, ProductInput, ProductPage } from "./product.ts";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const body = { required: true, content: { "application/json": { schema: ProductInput } } };
-const security = [{ bearerAuth: [] }];
 
 export const createProductRoute = createRoute({
   method: "post",
   path: "/products",
-  security,
+  security: bearerSecurity,
   request: { body },
-  responses: { 201: json(Product, "The created product"), ...problemResponses },
+  responses: { 201: jsonResponse(Product, "The created product"), ...problemResponses },
 });
 
 export const listProductsRoute = createRoute({
   method: "get",
   path: "/products",
-  security,
+  security: bearerSecurity,
   request: { query: PageQuery },
-  responses: { 200: json(ProductPage, "One page of products"), ...problemResponses },
+  responses: { 200: jsonResponse(ProductPage, "One page of products"), ...problemResponses },
 });
 
 export const exportProductsRoute = createRoute({
   method: "get",
   path: "/products/export",
-  security,
+  security: bearerSecurity,
   responses: {
     200: {
       description: "Every product, one JSON object per line, streamed",
@@ -42,23 +37,23 @@ export const exportProductsRoute = createRoute({
 export const getProductRoute = createRoute({
   method: "get",
   path: "/products/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: IdParams },
-  responses: { 200: json(Product, "The product"), ...problemResponses },
+  responses: { 200: jsonResponse(Product, "The product"), ...problemResponses },
 });
 
 export const replaceProductRoute = createRoute({
   method: "put",
   path: "/products/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: IdParams, body },
-  responses: { 200: json(Product, "The product as replaced"), ...problemResponses },
+  responses: { 200: jsonResponse(Product, "The product as replaced"), ...problemResponses },
 });
 
 export const deleteProductRoute = createRoute({
   method: "delete",
   path: "/products/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: IdParams },
   responses: { 204: { description: "Deleted" }, ...problemResponses },
 });

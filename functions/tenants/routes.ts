@@ -1,14 +1,14 @@
 /** The control plane's API as OpenAPI route definitions. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { PageQuery, problemResponses } from "@tenantkit/shared/schemas";
+import {
+  bearerSecurity,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  problemResponse,
+  problemResponses,
+} from "@tenantkit/shared/schemas";
 import { NewTenant, OwnTenant, Registration, Tenant, TenantIdParams, TenantPage, TierChange } from "./tenant.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const security = [{ bearerAuth: [] }];
 
 /** One line of the offboarding stream (`ExportLine`): the tenant's record, each of its items, then `deleted`. */
 const OffboardingLine = z
@@ -18,29 +18,22 @@ const OffboardingLine = z
     z.object({ type: z.literal("deleted"), tenantId: z.string(), items: z.number().int() }),
   ])
   .openapi("OffboardingLine");
-const conflict = {
-  409: {
-    description: "Conflict",
-    content: {
-      "application/problem+json": { schema: problemResponses[400].content["application/problem+json"].schema },
-    },
-  },
-};
+const conflict = { 409: problemResponse("Conflict") };
 
 export const createTenantRoute = createRoute({
   method: "post",
   path: "/tenants",
-  security,
-  request: { body: body(NewTenant) },
-  responses: { 201: json(Tenant, "The onboarded tenant (ACTIVE)"), ...problemResponses, ...conflict },
+  security: bearerSecurity,
+  request: { body: jsonBody(NewTenant) },
+  responses: { 201: jsonResponse(Tenant, "The onboarded tenant (ACTIVE)"), ...problemResponses, ...conflict },
 });
 
 export const registerRoute = createRoute({
   method: "post",
   path: "/registrations",
-  request: { body: body(Registration) },
+  request: { body: jsonBody(Registration) },
   responses: {
-    201: json(Tenant, "The new tenant (ACTIVE); its admin gets an invitation"),
+    201: jsonResponse(Tenant, "The new tenant (ACTIVE); its admin gets an invitation"),
     ...problemResponses,
     ...conflict,
   },
@@ -49,47 +42,47 @@ export const registerRoute = createRoute({
 export const listTenantsRoute = createRoute({
   method: "get",
   path: "/tenants",
-  security,
+  security: bearerSecurity,
   request: { query: PageQuery },
-  responses: { 200: json(TenantPage, "One page of tenants"), ...problemResponses },
+  responses: { 200: jsonResponse(TenantPage, "One page of tenants"), ...problemResponses },
 });
 
 export const getTenantRoute = createRoute({
   method: "get",
   path: "/tenants/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: TenantIdParams },
-  responses: { 200: json(Tenant, "The tenant"), ...problemResponses },
+  responses: { 200: jsonResponse(Tenant, "The tenant"), ...problemResponses },
 });
 
 export const changeTierRoute = createRoute({
   method: "patch",
   path: "/tenants/{id}",
-  security,
-  request: { params: TenantIdParams, body: body(TierChange) },
-  responses: { 200: json(Tenant, "The tenant on its new tier"), ...problemResponses, ...conflict },
+  security: bearerSecurity,
+  request: { params: TenantIdParams, body: jsonBody(TierChange) },
+  responses: { 200: jsonResponse(Tenant, "The tenant on its new tier"), ...problemResponses, ...conflict },
 });
 
 export const deactivateTenantRoute = createRoute({
   method: "post",
   path: "/tenants/{id}/deactivate",
-  security,
+  security: bearerSecurity,
   request: { params: TenantIdParams },
-  responses: { 200: json(Tenant, "The tenant, INACTIVE"), ...problemResponses, ...conflict },
+  responses: { 200: jsonResponse(Tenant, "The tenant, INACTIVE"), ...problemResponses, ...conflict },
 });
 
 export const activateTenantRoute = createRoute({
   method: "post",
   path: "/tenants/{id}/activate",
-  security,
+  security: bearerSecurity,
   request: { params: TenantIdParams },
-  responses: { 200: json(Tenant, "The tenant, ACTIVE"), ...problemResponses, ...conflict },
+  responses: { 200: jsonResponse(Tenant, "The tenant, ACTIVE"), ...problemResponses, ...conflict },
 });
 
 export const offboardTenantRoute = createRoute({
   method: "delete",
   path: "/tenants/{id}",
-  security,
+  security: bearerSecurity,
   request: { params: TenantIdParams },
   responses: {
     200: {
@@ -104,6 +97,6 @@ export const offboardTenantRoute = createRoute({
 export const getOwnTenantRoute = createRoute({
   method: "get",
   path: "/tenant",
-  security,
-  responses: { 200: json(OwnTenant, "The caller's tenant and today's usage"), ...problemResponses },
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(OwnTenant, "The caller's tenant and today's usage"), ...problemResponses },
 });

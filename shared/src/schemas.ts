@@ -52,3 +52,24 @@ export const problemResponses = {
     content: { "application/problem+json": { schema: Problem } },
   },
 } as const;
+
+/** A JSON response of a route definition. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** A problem+json response of a route definition (for statuses beyond `problemResponses`). */
+export const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: Problem } },
+});
+
+/** A required JSON request body of a route definition. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+/** The security requirement of every route behind the authorizer: a bearer JWT. */
+export const bearerSecurity = [{ bearerAuth: [] }];
