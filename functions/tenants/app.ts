@@ -4,7 +4,6 @@ import { EmailRefusedError, EmailTakenError } from "@tenantkit/shared/identity-p
 import { createPublicApp, createServiceApp } from "@tenantkit/shared/service-app";
 import {
   ConflictError,
-  createTenantRegistry,
   requireEnv,
   requireRole,
   type TenantContextOptions,
@@ -106,7 +105,6 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     });
   });
 
-  const registry = options.tenantContext?.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
   app.use("/tenant", requireRole("tenant-admin"));
   app.openapi(getOwnTenantRoute, async (c) => {
     const { tenant, data, config } = c.var;
@@ -114,8 +112,7 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     const own = await getOwnTenant({
       record,
       usageToday: () => usageToday(data.table(USAGE_TABLE_NAME)),
-      dailyQuota: async () =>
-        (await registry.get(tenant.id))?.dailyQuota ?? (await tierSettings(config, tenant.tier)).tenantDailyQuota,
+      dailyQuota: async () => record.dailyQuota ?? (await tierSettings(config, tenant.tier)).tenantDailyQuota,
     });
     return c.json(own, 200);
   });
