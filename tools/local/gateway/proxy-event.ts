@@ -148,29 +148,35 @@ function requestContext(
   };
 }
 
+/** What the authorizer's event and the proxy event share: the request as API Gateway describes it. */
+function describedRequest(api: RestApi, request: ApiRequest, { route, pathParameters }: MatchedRoute) {
+  const headers = requestHeaders(request);
+  const query = queryParameters(request.rawQuery);
+  return {
+    headers,
+    common: {
+      resource: route.path,
+      path: request.path,
+      httpMethod: request.method,
+      headers: headers.single,
+      multiValueHeaders: headers.multi,
+      queryStringParameters: query?.single ?? null,
+      multiValueQueryStringParameters: query?.multi ?? null,
+      pathParameters,
+      stageVariables: null,
+      requestContext: requestContext(api, request, route.path, headers.single),
+    },
+  };
+}
+
 /** The event of a REQUEST authorizer (`methodArn` names the method being called). */
 export function buildAuthorizerEvent(
   api: RestApi,
   request: ApiRequest,
-  { route, pathParameters }: MatchedRoute,
+  matched: MatchedRoute,
   methodArn: string,
 ): APIGatewayRequestAuthorizerEvent {
-  const headers = requestHeaders(request);
-  const query = queryParameters(request.rawQuery);
-  return {
-    type: "REQUEST",
-    methodArn,
-    resource: route.path,
-    path: request.path,
-    httpMethod: request.method,
-    headers: headers.single,
-    multiValueHeaders: headers.multi,
-    queryStringParameters: query?.single ?? null,
-    multiValueQueryStringParameters: query?.multi ?? null,
-    pathParameters,
-    stageVariables: null,
-    requestContext: requestContext(api, request, route.path, headers.single),
-  };
+  return { type: "REQUEST", methodArn, ...describedRequest(api, request, matched).common };
 }
 
 /**
@@ -180,22 +186,13 @@ export function buildAuthorizerEvent(
 export function buildProxyEvent(
   api: RestApi,
   request: ApiRequest,
-  { route, pathParameters }: MatchedRoute,
+  matched: MatchedRoute,
   authorizer?: Record<string, string | number>,
 ): APIGatewayProxyEvent {
-  const headers = requestHeaders(request);
-  const query = queryParameters(request.rawQuery);
+  const { headers, common } = describedRequest(api, request, matched);
   return {
-    resource: route.path,
-    path: request.path,
-    httpMethod: request.method,
-    headers: headers.single,
-    multiValueHeaders: headers.multi,
-    queryStringParameters: query?.single ?? null,
-    multiValueQueryStringParameters: query?.multi ?? null,
-    pathParameters,
-    stageVariables: null,
-    requestContext: { ...requestContext(api, request, route.path, headers.single), authorizer },
+    ...common,
+    requestContext: { ...common.requestContext, authorizer },
     ...eventBody(request, headers.single),
   };
 }
