@@ -1,5 +1,6 @@
 import { createEventPublisher } from "@tenantkit/tenant-context";
 import {
+  activeTenantRegistry,
   InMemoryIdempotencyPersistence,
   refusingVerifier,
   unreachableDataSource,
@@ -11,16 +12,7 @@ const app = createOrdersApp({
   dataSource: unreachableDataSource(),
   verifier: refusingVerifier(),
   metering: false,
-  registry: {
-    get: async (tenantId) => ({
-      tenantId,
-      name: tenantId,
-      tier: "basic",
-      status: "ACTIVE",
-      createdAt: "",
-      updatedAt: "",
-    }),
-  },
+  registry: activeTenantRegistry(),
   events: {
     publisher: createEventPublisher({ busName: "bus", source: "tenantkit.orders", sender: { send: async () => {} } }),
     outboxTable: "outbox",

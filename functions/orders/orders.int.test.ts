@@ -6,8 +6,8 @@ import {
   createTenantCredentials,
   createTenantDataSource,
   type EventEntry,
-  type TenantRecord,
 } from "@tenantkit/tenant-context";
+import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
@@ -33,16 +33,7 @@ const published: EventEntry[] = [];
 const app = createOrdersApp({
   dataSource: data,
   metering: false,
-  registry: {
-    get: async (tenantId): Promise<TenantRecord> => ({
-      tenantId,
-      name: tenantId,
-      tier: "basic",
-      status: "ACTIVE",
-      createdAt: "",
-      updatedAt: "",
-    }),
-  },
+  registry: activeTenantRegistry(),
   events: {
     publisher: createEventPublisher({
       busName: "recorded",

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { ConflictError, UnauthorizedError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
+import { activeTenantRegistry } from "../testing/index.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotentRequests } from "./idempotent-requests.ts";
 import { InMemoryIdempotencyPersistence } from "./in-memory-persistence.ts";
 
@@ -19,16 +20,7 @@ function orderingApp() {
           throw new UnauthorizedError("authorizer context only");
         },
       },
-      registry: {
-        get: async (tenantId) => ({
-          tenantId,
-          name: "",
-          tier: "basic",
-          status: "ACTIVE",
-          createdAt: "",
-          updatedAt: "",
-        }),
-      },
+      registry: activeTenantRegistry(),
     }),
   );
   app.onError(handleError);
