@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type FunctionConfig, functionConfig } from "./function-config.ts";
 import { FunctionPool } from "./function-pool.ts";
 import type { FunctionLogLine, InvocationOutcome } from "./lambda-worker-process.ts";
@@ -133,8 +133,15 @@ describe("FunctionPool", () => {
       status: "failed",
       error: { errorType: "TypeError", errorMessage: "echo was told to throw" },
     });
-    expect(logs).toContainEqual(
-      expect.objectContaining({ functionId: "echo", stream: "stderr", line: expect.stringContaining("Invoke Error") }),
+    // stderr is a pipe of its own: the log line may arrive just after the IPC answer.
+    await vi.waitFor(() =>
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          functionId: "echo",
+          stream: "stderr",
+          line: expect.stringContaining("Invoke Error"),
+        }),
+      ),
     );
     expect(echoed(await pool.invoke(queryEvent())).pid).toBe(pidsAfterError[0]);
   });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FunctionLogLine } from "./lambda-worker-process.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "./server.ts";
 import {
@@ -256,12 +256,15 @@ describe("the local gateway", () => {
 
       await expectProblem(malformed, 502);
       expect((await expectProblem(thrown, 502)).detail).toContain("echo was told to throw");
-      expect(logs).toContainEqual(
-        expect.objectContaining({
-          functionId: "echo",
-          stream: "stderr",
-          line: expect.stringContaining("Invoke Error"),
-        }),
+      // stderr is a pipe of its own: the log line may arrive just after the answer.
+      await vi.waitFor(() =>
+        expect(logs).toContainEqual(
+          expect.objectContaining({
+            functionId: "echo",
+            stream: "stderr",
+            line: expect.stringContaining("Invoke Error"),
+          }),
+        ),
       );
     });
 
