@@ -63,7 +63,8 @@ export async function buildAll(template: Template = loadTemplate(), outRoot = bu
     jobs.push([id, buildFunction(id, fn.Properties?.CodeUri, fn.Metadata.BuildProperties, outRoot)]);
   }
   await Promise.all(jobs.map(([, job]) => job));
-  // In Lambda no package.json says "module"; here the repository's does, so say CommonJS again.
+  // In Lambda no package.json says "module". The default build folder has none above it either,
+  // but a caller may build below one that does (the repository's): say CommonJS explicitly.
   await mkdir(outRoot, { recursive: true });
   await writeFile(join(outRoot, "package.json"), '{ "type": "commonjs" }\n');
   return jobs.map(([id]) => id);
