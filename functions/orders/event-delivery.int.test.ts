@@ -5,7 +5,7 @@
  */
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   createEventPublisher,
   createEventSender,
@@ -18,6 +18,7 @@ import {
 } from "@tenantkit/tenant-context";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { rawItemsOf } from "../../test/support/raw-items.ts";
 import { type EventSources, startEventSources } from "../../tools/local/event-sources.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
 import { createAuditStore } from "../audit/audit-store.ts";
@@ -30,7 +31,8 @@ const { context } = inject("localAws");
 const suffix = Date.now().toString(36);
 const tenant = `evt-${suffix}`;
 const busName = context.refs.EventBus as string;
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const outbox = () => rawItemsOf(context.refs.OutboxTable as string, tenant);
+const _db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 const data = createTenantDataSource({
   tables: {
@@ -144,17 +146,6 @@ async function placeOrder(app: ReturnType<typeof ordersApp>, correlationId: stri
   );
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string };
-}
-
-async function outbox() {
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: context.refs.OutboxTable as string,
-      KeyConditionExpression: "tenantId = :t",
-      ExpressionAttributeValues: { ":t": tenant },
-    }),
-  );
-  return Items;
 }
 
 const entriesFor = (orderId: string) => async () =>

@@ -1,6 +1,6 @@
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   createEventPublisher,
   createTenantCredentials,
@@ -9,6 +9,7 @@ import {
 } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { rawItemsOf } from "../../test/support/raw-items.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createOrdersApp } from "./app.ts";
@@ -17,7 +18,7 @@ const { context } = inject("localAws");
 const suffix = Date.now().toString(36);
 const acme = `ord-acme-${suffix}`;
 const globex = `ord-globex-${suffix}`;
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const _db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 const data = createTenantDataSource({
   tables: {
@@ -92,27 +93,8 @@ async function product(tenantId: string, name: string, stock: number, priceCents
 const stockOf = async (tenantId: string, productId: string) =>
   (await createProductStore(data.forTenant(tenantId).table("products")).get(productId))?.stock;
 
-async function storedOrders(tenantId: string) {
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: context.refs.OrdersTable as string,
-      KeyConditionExpression: "tenantId = :t",
-      ExpressionAttributeValues: { ":t": tenantId },
-    }),
-  );
-  return Items;
-}
-
-async function outboxOf(tenantId: string) {
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: context.refs.OutboxTable as string,
-      KeyConditionExpression: "tenantId = :t",
-      ExpressionAttributeValues: { ":t": tenantId },
-    }),
-  );
-  return Items;
-}
+const storedOrders = (tenantId: string) => rawItemsOf(context.refs.OrdersTable as string, tenantId);
+const outboxOf = (tenantId: string) => rawItemsOf(context.refs.OutboxTable as string, tenantId);
 
 const eventsOf = (tenantId: string, type: string) =>
   published

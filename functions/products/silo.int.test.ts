@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   createTenantCredentials,
   createTenantDataSource,
@@ -7,6 +7,7 @@ import {
   type Tier,
 } from "@tenantkit/tenant-context";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { rawItemsOf } from "../../test/support/raw-items.ts";
 import { createProductsApp } from "./app.ts";
 
 const { context } = inject("localAws");
@@ -29,6 +30,9 @@ const as = (tenantId: string, tier: Tier) => ({
   event: { requestContext: { requestId: "r", authorizer: { tenantId, tier, userId: "u", roles: "tenant-admin" } } },
 });
 
+const idsIn = async (table: string, tenantId: string) =>
+  (await rawItemsOf(table, tenantId)).map((item) => item.productId);
+
 async function create(tenantId: string, tier: Tier, name: string) {
   const res = await app.request(
     "/products",
@@ -41,17 +45,6 @@ async function create(tenantId: string, tier: Tier, name: string) {
   );
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string };
-}
-
-async function idsIn(table: string, tenantId: string) {
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: "tenantId = :t",
-      ExpressionAttributeValues: { ":t": tenantId },
-    }),
-  );
-  return Items.map((item) => item.productId);
 }
 
 beforeAll(async () => {
