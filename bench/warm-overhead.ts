@@ -1,6 +1,7 @@
 /**
- * Warm overhead: the same API Gateway event through bare Hono, the full tenant stack (authorizer
- * context; token with a cold and a warm verification cache), the Powertools Event Handler and
+ * Warm overhead: the same API Gateway event through bare Hono, bare Hono behind tenantContext()
+ * (authorizer context; token with a cold and a warm verification cache), the full products app,
+ * floors (one middleware; the Powertools calls alone; jose alone), the Powertools Event Handler and
  * Express through serverless-http, measured with mitata in one process (bench/warm-overhead-worker.ts),
  * per request, interleaved in rounds. Reported as p50/p99 and as the difference to bare Hono.
  */
@@ -32,6 +33,8 @@ export interface WarmOverheadResult {
   rounds: number;
   roundCpuMs: number;
   coldTokens: number;
+  /** jose's `jwtVerify` of a token it has not verified before, alone (no HTTP, no cache), µs */
+  joseVerifyUs: Summary;
   /** requests the usage meter counted: 0 means the stack measured had no metering */
   meteredRequests: number;
   contenders: WarmContenderResult[];
@@ -40,6 +43,7 @@ export interface WarmOverheadResult {
 interface WorkerOutput {
   contenders: { id: string; label: string; samplesUs: number[] }[];
   coldTokens: number;
+  joseVerifySamplesUs: number[];
   meteredRequests: number;
   rounds: number;
   roundCpuMs: number;
@@ -77,6 +81,7 @@ export const warmOverhead: Benchmark<WarmOverheadResult> = {
       rounds: raw.rounds,
       roundCpuMs: raw.roundCpuMs,
       coldTokens: raw.coldTokens,
+      joseVerifyUs: rounded(summarize(raw.joseVerifySamplesUs), 2),
       meteredRequests: raw.meteredRequests,
       contenders: summaries.map((c) => ({
         id: c.id,

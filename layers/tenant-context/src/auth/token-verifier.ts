@@ -1,5 +1,5 @@
 /** Verifies Cognito JWTs with jose: RS256 only, issuer, lifetime, token_use, client id, tenant claim. */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { LRUCache } from "lru-cache";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
@@ -129,7 +129,7 @@ export function createTokenVerifier(
     async verify(token) {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
         throw new UnauthorizedError("token size out of bounds");
-      const key = createHash("sha256").update(token).digest("base64url");
+      const key = hash("sha256", token, "base64url");
       const nowSeconds = Date.now() / 1000;
       const cached = verified.get(key);
       if (cached && cached.expiresAt + clockTolerance > nowSeconds) return cached;
