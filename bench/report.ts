@@ -165,8 +165,12 @@ function warmSection(result: BenchResult<WarmOverheadResult> | undefined): strin
         target(c.id, c.overheadP50Us),
       ]),
     ),
-    "",
-    `Floor of a cold token: jose's \`jwtVerify\` alone, on a token it has not verified before (no HTTP, no cache): p50 ${us(joseVerifyUs.p50)}, p99 ${us(joseVerifyUs.p99)} (${joseVerifyUs.n.toLocaleString("en")} verifications).`,
+    ...(joseVerifyUs
+      ? [
+          "",
+          `Floor of a cold token: jose's \`jwtVerify\` alone, on a token it has not verified before (no HTTP, no cache): p50 ${us(joseVerifyUs.p50)}, p99 ${us(joseVerifyUs.p99)} (${joseVerifyUs.n.toLocaleString("en")} verifications).`,
+        ]
+      : []),
   ].join("\n");
 }
 

@@ -33,8 +33,8 @@ export interface WarmOverheadResult {
   rounds: number;
   roundCpuMs: number;
   coldTokens: number;
-  /** jose's `jwtVerify` of a token it has not verified before, alone (no HTTP, no cache), µs */
-  joseVerifyUs: Summary;
+  /** jose's `jwtVerify` of a token it has not verified before, alone (no HTTP, no cache), µs; absent in older records */
+  joseVerifyUs?: Summary;
   /** requests the usage meter counted: 0 means the stack measured had no metering */
   meteredRequests: number;
   contenders: WarmContenderResult[];

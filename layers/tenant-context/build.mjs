@@ -23,7 +23,10 @@ export async function buildLayer(outDir) {
     target: "node24",
     format: "cjs",
     minify: true,
+    // Maps name files and lines for stack traces; the sources themselves would triple the map that
+    // Node reads at every cold start with --enable-source-maps (see docs/BENCHMARKS.md).
     sourcemap: true,
+    sourcesContent: false,
     legalComments: "none",
     metafile: true,
     logLevel: "warning",

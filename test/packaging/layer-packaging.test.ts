@@ -80,4 +80,33 @@ describe("the layer packaging", () => {
     expect(result.multiValueHeaders["content-type"]).toEqual(["application/problem+json"]);
     expect(JSON.parse(result.body)).toMatchObject({ title: "Unauthorized", status: 401 });
   });
+
+  it("ships source maps that name the TypeScript sources without embedding them, and stack traces use them", async () => {
+    for (const map of [
+      "TenantContextLayer/nodejs/node_modules/@tenantkit/tenant-context/index.js.map",
+      "ProductsFunction/handler.js.map",
+    ]) {
+      const parsed = JSON.parse(await readFile(join(out, map), "utf8")) as {
+        sources: string[];
+        sourcesContent?: unknown;
+      };
+      expect(
+        parsed.sources.some((source) => source.endsWith(".ts")),
+        map,
+      ).toBe(true);
+      expect(parsed.sourcesContent, map).toBeUndefined();
+    }
+    // With --enable-source-maps (the template's NODE_OPTIONS), an error thrown in the layer points at its .ts file.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--enable-source-maps",
+        "-e",
+        `const { requireEnv } = require("@tenantkit/tenant-context");
+         try { requireEnv("TENANTKIT_NOT_SET"); } catch (e) { console.log(e.stack.split("\\n")[1]); }`,
+      ],
+      { cwd: out, env: { PATH: process.env.PATH, NODE_PATH: join(out, "TenantContextLayer/nodejs/node_modules") } },
+    );
+    expect(stdout).toMatch(/layers\/tenant-context\/src\/config\.ts:\d+/);
+  });
 });

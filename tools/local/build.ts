@@ -30,6 +30,8 @@ export function esbuildOptionsFor(codeUri: string, properties: Json, outDir: str
     target: properties.Target ?? "es2020",
     minify: properties.Minify ?? true,
     sourcemap: properties.Sourcemap ?? false,
+    // SAM hands string properties to esbuild as flags (`--sources-content=false`)
+    sourcesContent: properties.SourcesContent !== "false",
     external: properties.External ?? [],
     metafile: true,
     logLevel: "warning",
