@@ -3,11 +3,12 @@ import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { TenantDataSource } from "../data/tenant-data.ts";
+import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
 import { activeTenantRegistry } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
-import { handleError, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
+import { handleError, NO_TIER, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
 
 const SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ";
 
@@ -107,6 +108,100 @@ describe("tenantContext metrics (EMF)", () => {
   it("counts a 4xx as a client error", async () => {
     await (await buildApp().request("/admin-only", {}, authorizerEvent("tenant-user"))).text();
     expect(emf()[0]).toMatchObject({ ClientErrors: 1, ServerErrors: 0 });
+  });
+
+  it("counts the requests the layer refuses itself: without a tenant under tier 'none', with one under its tier", async () => {
+    const app = buildApp();
+    const unauthenticated = await app.request("/buffered", {}, { event: { requestContext: { requestId: "r" } } });
+    expect(unauthenticated.status).toBe(401);
+    await unauthenticated.text();
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ tier: NO_TIER, Requests: 1, ClientErrors: 1 });
+    expect(emf()[0]).not.toHaveProperty("tenantId");
+  });
+});
+
+describe("tenantContext quota", () => {
+  /** A usage table whose conditional increment succeeds, or fails as DynamoDB does past the quota. */
+  function usageTable(overQuota: boolean) {
+    const update = vi.fn(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (overQuota) throw new ConditionFailedError();
+      return { requests: 1 };
+    });
+    return { table: { update } as unknown as TenantTable, update };
+  }
+
+  function meteredApp(overQuota: boolean) {
+    const usage = usageTable(overQuota);
+    const handled = vi.fn();
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: { forTenant: () => ({ table: () => usage.table }) },
+        verifier: refusingVerifier,
+        registry: activeTenantRegistry({ tier: "premium", dailyQuota: 10 }),
+        metering: true,
+      }),
+    );
+    app.onError(handleError);
+    app.get("/things", (c) => {
+      handled();
+      c.header("Cache-Control", "max-age=60");
+      return c.json({ things: [] });
+    });
+    app.post("/things", (c) => {
+      handled();
+      return c.json({ created: true }, 201);
+    });
+    return { app, handled, update: usage.update };
+  }
+
+  /** As `handle()` of hono/aws-lambda binds it: the whole answer is read once the app returns. */
+  const buffered = { ...authorizerEvent(), lambdaContext: { awsRequestId: "req-7" } };
+
+  it("counts a read while it runs, and answers it when the count allows", async () => {
+    const { app, handled, update } = meteredApp(false);
+    // The count completes only once the handler has run: counting first would never get there.
+    let releaseCount = () => {};
+    const counted = new Promise<void>((resolve) => {
+      releaseCount = resolve;
+    });
+    update.mockImplementationOnce(async () => {
+      await counted;
+      return { requests: 1 };
+    });
+    handled.mockImplementationOnce(() => releaseCount());
+    const res = await app.request("/things", {}, buffered);
+    expect(res.status).toBe(200);
+    expect(handled).toHaveBeenCalledOnce();
+    expect(update).toHaveBeenCalledOnce();
+  }, 2000);
+
+  it("drops a read's answer for a 429 with Retry-After when the count refuses it, keeping none of its headers", async () => {
+    const { app, handled } = meteredApp(true);
+    const res = await app.request("/things", {}, buffered);
+    expect(res.status).toBe(429);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(res.headers.get("cache-control")).toBeNull();
+    expect(await res.json()).not.toHaveProperty("things");
+    expect(handled).toHaveBeenCalledOnce();
+    expect(emf()[0]).toMatchObject({ tier: "premium", ClientErrors: 1 });
+  });
+
+  it("counts a write before its handler: a refused write never reaches it", async () => {
+    const { app, handled } = meteredApp(true);
+    const res = await app.request("/things", { method: "POST" }, buffered);
+    expect(res.status).toBe(429);
+    expect(handled).not.toHaveBeenCalled();
+  });
+
+  it("counts a streamed read (no handle() context) before its handler, since a begun stream cannot be taken back", async () => {
+    const { app, handled } = meteredApp(true);
+    const res = await app.request("/things", {}, authorizerEvent());
+    expect(res.status).toBe(429);
+    expect(handled).not.toHaveBeenCalled();
   });
 });
 

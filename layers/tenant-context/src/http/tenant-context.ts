@@ -215,14 +215,53 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
     if (lambdaContext) logger.addContext(lambdaContext);
 
-    const caller = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier()));
-    const record = await currentRecord(registry(), caller.id);
-    // The registry, not a cached authorizer decision, is authoritative for the tier.
-    const tenant: Tenant = { ...caller, tier: record.tier };
-    logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
-    // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
-    const data = dataSource.forTenant(tenant.id, record.tables);
-    if (metering) await meter(data.table(USAGE_TABLE_NAME), record, quotaFromAuthorizer(c.env?.event), config);
+    let tenant: Tenant | undefined;
+    try {
+      const caller = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier()));
+      const record = await currentRecord(registry(), caller.id);
+      // The registry, not a cached authorizer decision, is authoritative for the tier.
+      tenant = { ...caller, tier: record.tier };
+      logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
+      // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
+      const data = dataSource.forTenant(tenant.id, record.tables);
+      const counted = metering
+        ? meter(data.table(USAGE_TABLE_NAME), record, quotaFromAuthorizer(c.env?.event), config)
+        : undefined;
+      // A read answered whole (under `handle()`) runs while it is being counted: its latency loses
+      // a DynamoDB round trip, and if the count refuses it, its answer is dropped for the 429. A
+      // write, or a streamed answer (which cannot be taken back once begun), waits for the count.
+      const countAlongside = counted !== undefined && READ_METHODS.has(c.req.method) && !!c.env?.lambdaContext;
+      if (countAlongside) counted.catch(() => undefined);
+      else await counted;
+      setRequestVariables(c, tenant, data);
+      await next();
+      if (countAlongside) await refusedAfterAll(c, counted);
+    } catch (error) {
+      // Answered here rather than by the app's onError, so that these requests are in the metrics too.
+      c.res = errorResponse(error, c);
+    }
+
+    const status = c.res.status;
+    const publish = () =>
+      publishRequestMetrics({
+        tenantId: tenant?.id,
+        tier: tenant?.tier ?? NO_TIER,
+        status,
+        latencyMs: performance.now() - startedAt,
+      });
+    // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
+    // returns, so the response is complete: flush now and spare the body a wrapper.
+    if (!c.res.body || c.env?.lambdaContext) {
+      publish();
+      return;
+    }
+    // A streamed body is still being produced here: flush when its last chunk has passed.
+    const body = c.res.body.pipeThrough(new TransformStream({ flush: publish }));
+    c.res = new Response(body, c.res);
+  };
+
+  /** What the rest of the app reads as `c.var`: all of it bound to the caller's tenant. */
+  function setRequestVariables(c: Context<TenantEnv>, tenant: Tenant, data: TenantData): void {
     c.set("tenant", tenant);
     c.set("data", data);
     c.set("secrets", {
@@ -238,27 +277,30 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       createTenantEvents({
         publisher: options.events?.publisher,
         tenantId: tenant.id,
-        correlationId,
+        correlationId: c.var.correlationId,
         outbox: outboxTable ? () => data.table(outboxTable) : undefined,
       }),
     );
-
-    await next();
-
-    const { id: tenantId, tier } = tenant;
-    const status = c.res.status;
-    const publish = () => publishRequestMetrics({ tenantId, tier, status, latencyMs: performance.now() - startedAt });
-    // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
-    // returns, so the response is complete: flush now and spare the body a wrapper.
-    if (!c.res.body || c.env?.lambdaContext) {
-      publish();
-      return;
-    }
-    // A streamed body is still being produced here: flush when its last chunk has passed.
-    const body = c.res.body.pipeThrough(new TransformStream({ flush: publish }));
-    c.res = new Response(body, c.res);
-  };
+  }
 };
+
+/** Methods whose handlers change nothing, so they may run while the request is being counted. */
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/** The `tier` dimension of requests refused before a tenant was established (e.g. 401). */
+export const NO_TIER = "none";
+
+/** Awaits the count of a read that has already been answered; if it was refused, the answer goes. */
+async function refusedAfterAll(c: Context<TenantEnv>, counted: Promise<void>): Promise<void> {
+  try {
+    await counted;
+  } catch (error) {
+    await c.res.body?.cancel();
+    // Cleared first, so that none of the dropped answer's headers are carried over to the 429.
+    c.res = undefined;
+    throw error;
+  }
+}
 
 /**
  * Function-level authorization: lets the request through only when the caller holds one of
@@ -277,14 +319,8 @@ export const requireRole = (...roles: Role[]): MiddlewareHandler<TenantEnv> => {
   };
 };
 
-/**
- * The one place errors become HTTP answers: `application/problem+json`, no internals leaked,
- * isolation violations logged as security events. Register with `app.onError(handleError)`.
- *
- * @example
- * app.onError(handleError);
- */
-export const handleError: ErrorHandler<TenantEnv> = (error, c) => {
+/** The problem+json answer to an error, logged by kind: isolation violations as security events. */
+function errorResponse(error: unknown, c: Context<TenantEnv>): Response {
   const problem = toProblemError(error);
   if (error instanceof TenantIsolationError) {
     logger.critical("tenant isolation violation", { security_event: "tenant_isolation", violation: error.violation });
@@ -295,7 +331,16 @@ export const handleError: ErrorHandler<TenantEnv> = (error, c) => {
   }
   const correlationId = c.get("correlationId");
   return problemResponse(problem, correlationId ? { [CORRELATION_HEADER]: correlationId } : {});
-};
+}
+
+/**
+ * The one place errors become HTTP answers: `application/problem+json`, no internals leaked,
+ * isolation violations logged as security events. Register with `app.onError(handleError)`.
+ *
+ * @example
+ * app.onError(handleError);
+ */
+export const handleError: ErrorHandler<TenantEnv> = (error, c) => errorResponse(error, c);
 
 /** 404 problem+json for routes the app does not have. Register with `app.notFound(handleNotFound)`. */
 export const handleNotFound: NotFoundHandler<TenantEnv> = () => problemResponse(new NotFoundError("route"));

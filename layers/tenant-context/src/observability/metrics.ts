@@ -15,7 +15,8 @@ export { MetricUnit };
 
 /** What one request contributes to the metrics, recorded and flushed once. */
 export interface RequestOutcome {
-  tenantId: string;
+  /** undefined when the request was refused before its tenant was known */
+  tenantId: string | undefined;
   tier: string;
   status: number;
   latencyMs: number;
@@ -24,7 +25,7 @@ export interface RequestOutcome {
 /** Records the request's count, latency and error class, then publishes everything stored. */
 export function publishRequestMetrics(outcome: RequestOutcome): void {
   metrics.addDimension("tier", outcome.tier);
-  metrics.addMetadata("tenantId", outcome.tenantId);
+  if (outcome.tenantId) metrics.addMetadata("tenantId", outcome.tenantId);
   metrics.addMetric("Requests", MetricUnit.Count, 1);
   metrics.addMetric("Latency", MetricUnit.Milliseconds, outcome.latencyMs);
   metrics.addMetric("ClientErrors", MetricUnit.Count, outcome.status >= 400 && outcome.status < 500 ? 1 : 0);
