@@ -7,7 +7,7 @@
  * The targets of issue 3 are about the tenant-context stack itself (verify, context, metrics, log)
  * over a bare Hono handler, so their rows put `tenantContext()` in front of the very handler bare
  * Hono runs. The stack still counts every request on its usage meter (USAGE_TABLE is set, as in
- * template.yaml's Globals) through the real tenant-scoped table over an in-memory document client:
+ * template.yaml's Globals) through the layer's own data source over an in-memory document client:
  * DynamoDB is not what is measured; everything the layer does around it is. The full products app
  * (zod-openapi validation, the product store) is measured too, for information, and so are floors:
  * what one pass-through middleware costs, what the Powertools Logger and Metrics calls the stack
@@ -20,13 +20,13 @@ import { Router } from "@aws-lambda-powertools/event-handler/http";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   type AppConfig,
+  createTenantDataSource,
   createTenantRegistry,
-  createTenantScopedTable,
   createTokenVerifier,
   logger,
-  type TenantDataSource,
   type TenantEnv,
   tenantContext,
+  USAGE_TABLE_NAME,
 } from "@tenantkit/tenant-context";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import express from "express";
@@ -84,11 +84,11 @@ const inMemoryDocumentClient = {
   },
 } as unknown as DynamoDBDocumentClient;
 
-const dataSource: TenantDataSource = {
-  forTenant: (tenantId) => ({
-    table: (name) => createTenantScopedTable({ client: inMemoryDocumentClient, tableName: name, tenantId }),
-  }),
-};
+/** The layer's own data source (per-tenant views, key checks), over the in-memory client. */
+const dataSource = createTenantDataSource({
+  tables: { products: "bench-products", [USAGE_TABLE_NAME]: "bench-usage" },
+  client: inMemoryDocumentClient,
+});
 
 const registry = createTenantRegistry({
   tableName: "tenants",

@@ -16,6 +16,8 @@ export interface TenantDataOptions {
   tables: Record<string, string>;
   /** per-tenant credentials; without them the function's own role is used (tests only) */
   credentials?: TenantCredentials;
+  /** one document client for every tenant, in place of the default (tests and benchmarks) */
+  client?: DynamoDBDocumentClient;
   maxTenants?: number;
 }
 
@@ -31,40 +33,64 @@ function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** What the data source keeps per tenant: its client, and its tables as of its registry record. */
+interface TenantEntry {
+  client: DynamoDBDocumentClient;
+  dedicatedTables: Record<string, string> | undefined;
+  data: TenantData;
+}
+
 /**
- * Creates the data source of a service. Create once per container.
+ * Creates the data source of a service. Create once per container. A tenant's client and table
+ * views are kept (bounded, least recently used out) and reused by its next requests; new views are
+ * made when its registry record names other dedicated tables.
  *
  * @example
  * const data = createTenantDataSource({ tables: { products: requireEnv("PRODUCTS_TABLE") }, credentials });
  * const products = data.forTenant("acme").table("products");
  */
 export function createTenantDataSource(options: TenantDataOptions): TenantDataSource {
-  const shared = options.credentials ? undefined : documentClient(new DynamoDBClient({}));
-  const clients = new LRUCache<string, DynamoDBDocumentClient>({
+  const shared = options.client ?? (options.credentials ? undefined : documentClient(new DynamoDBClient({})));
+  const tenants = new LRUCache<string, TenantEntry>({
     max: options.maxTenants ?? 100,
-    dispose: (client) => client.destroy(),
+    // a tenant's entry is replaced when its tables change, but its client stays in use
+    noDisposeOnSet: true,
+    dispose: ({ client }) => {
+      if (client !== shared) client.destroy();
+    },
   });
 
-  function clientFor(tenantId: string): DynamoDBDocumentClient {
-    if (shared) return shared;
-    let client = clients.get(tenantId);
-    if (!client) {
-      client = documentClient(new DynamoDBClient({ credentials: options.credentials?.forTenant(tenantId) }));
-      clients.set(tenantId, client);
-    }
-    return client;
+  function tenantData(
+    client: DynamoDBDocumentClient,
+    tenantId: string,
+    dedicatedTables: Record<string, string> | undefined,
+  ): TenantData {
+    const views = new Map<string, TenantTable>();
+    return {
+      table(name) {
+        let view = views.get(name);
+        if (!view) {
+          const tableName = dedicatedTables?.[name] ?? options.tables[name];
+          if (!tableName) throw new Error(`table '${name}' is not configured for this service`);
+          view = createTenantScopedTable({ client, tableName, tenantId });
+          views.set(name, view);
+        }
+        return view;
+      },
+    };
   }
 
   return {
     forTenant(tenantId, dedicatedTables) {
-      const client = clientFor(tenantId);
-      return {
-        table(name) {
-          const tableName = dedicatedTables?.[name] ?? options.tables[name];
-          if (!tableName) throw new Error(`table '${name}' is not configured for this service`);
-          return createTenantScopedTable({ client, tableName, tenantId });
-        },
-      };
+      const entry = tenants.get(tenantId);
+      if (entry && entry.dedicatedTables === dedicatedTables) return entry.data;
+      const client =
+        entry?.client ??
+        shared ??
+        documentClient(new DynamoDBClient({ credentials: options.credentials?.forTenant(tenantId) }));
+      const data = tenantData(client, tenantId, dedicatedTables);
+      tenants.set(tenantId, { client, dedicatedTables, data });
+      return data;
     },
   };
 }

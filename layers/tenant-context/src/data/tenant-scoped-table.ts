@@ -126,11 +126,16 @@ export function createTenantKeyGuard(tenantId: string, tableName: string): Tenan
   };
 }
 
+const RESERVED_PLACEHOLDER = /^[#:]tenant/i;
+
 function checkReservedNames(parts: ExpressionParts): void {
-  const reserved = [...Object.keys(parts.names ?? {}), ...Object.keys(parts.values ?? {})].find((k) =>
-    /^[#:]tenant/i.test(k),
-  );
-  if (reserved) throw new TenantIsolationError(`expression placeholder ${reserved} is reserved for the tenant key`);
+  for (const placeholders of [parts.names, parts.values]) {
+    for (const name in placeholders) {
+      if (RESERVED_PLACEHOLDER.test(name)) {
+        throw new TenantIsolationError(`expression placeholder ${name} is reserved for the tenant key`);
+      }
+    }
+  }
 }
 
 function expression(parts: ExpressionParts) {

@@ -192,6 +192,8 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     () => options.secrets ?? createTenantSecrets({ stage: requireEnv("STAGE"), credentials: credentials() }),
   );
   const config = lazy(() => options.config ?? createAppConfig({ stage: requireEnv("STAGE") }));
+  /** `c.var.config`: global, the same for every request */
+  const requestConfig: AppConfig = { getJson: (name) => config().getJson(name) };
   const registry = lazy(() => options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") }));
   const verifier = lazy(
     () =>
@@ -233,7 +235,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       const countAlongside = counted !== undefined && READ_METHODS.has(c.req.method) && !!c.env?.lambdaContext;
       if (countAlongside) counted.catch(() => undefined);
       else await counted;
-      setRequestVariables(c, tenant, data);
+      setRequestVariables(c, tenant, data, correlationId);
       await next();
       if (countAlongside) await refusedAfterAll(c, counted);
     } catch (error) {
@@ -261,14 +263,14 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   };
 
   /** What the rest of the app reads as `c.var`: all of it bound to the caller's tenant. */
-  function setRequestVariables(c: Context<TenantEnv>, tenant: Tenant, data: TenantData): void {
+  function setRequestVariables(c: Context<TenantEnv>, tenant: Tenant, data: TenantData, correlationId: string): void {
     c.set("tenant", tenant);
     c.set("data", data);
     c.set("secrets", {
       get: (name) => secrets().forTenant(tenant.id).get(name),
       getJson: (name) => secrets().forTenant(tenant.id).getJson(name),
     });
-    c.set("config", { getJson: (name) => config().getJson(name) });
+    c.set("config", requestConfig);
     c.set("logger", logger);
     c.set("metrics", metrics);
     const outboxTable = options.events?.outboxTable;
@@ -277,7 +279,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       createTenantEvents({
         publisher: options.events?.publisher,
         tenantId: tenant.id,
-        correlationId: c.var.correlationId,
+        correlationId,
         outbox: outboxTable ? () => data.table(outboxTable) : undefined,
       }),
     );
