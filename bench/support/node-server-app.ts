@@ -7,9 +7,14 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createProductsApp } from "../../functions/products/app.ts";
+import { lambdaContext } from "./events.ts";
 
 const app = createProductsApp();
-const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+// Bound as handle() of hono/aws-lambda binds it in the gateway's worker, so that the tenant context
+// treats both alike (a read answered whole is counted while it runs): only the gateway differs.
+const bindings = { lambdaContext: lambdaContext("products") };
+const fetch = (request: Request) => app.fetch(request, bindings);
+const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
   process.send?.({ port: info.port });
 });
 process.on("disconnect", () => {
