@@ -118,6 +118,20 @@ describe("tenantContext metrics (EMF)", () => {
     expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ tier: NO_TIER, Requests: 1, ClientErrors: 1 });
     expect(emf()[0]).not.toHaveProperty("tenantId");
+
+    const inactive = new Hono<TenantEnv>();
+    inactive.use(
+      tenantContext({
+        dataSource: noData,
+        verifier: refusingVerifier,
+        registry: activeTenantRegistry({ tier: "premium", status: "INACTIVE" }),
+      }),
+    );
+    inactive.get("/buffered", (c) => c.json({ ok: true }));
+    const refused = await inactive.request("/buffered", {}, authorizerEvent());
+    expect(refused.status).toBe(403);
+    await refused.text();
+    expect(emf()[1]).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, ClientErrors: 1 });
   });
 });
 

@@ -142,15 +142,19 @@ async function tenantFromToken(c: Context<TenantEnv>, verifier: TokenVerifier): 
   return { id: identity.tenantId, tier: "basic", userId: identity.userId, roles: identity.roles };
 }
 
-/** The registry's word on the tenant right now (cached briefly): may it use the API, and where is its data. */
+/** The registry's word on the tenant right now (cached briefly): its tier, status and where its data is. */
 async function currentRecord(registry: TenantRegistry, tenantId: string): Promise<TenantRecord> {
   const record = await registry.get(tenantId);
   if (!record) throw new UnauthorizedError("tenant does not exist");
+  return record;
+}
+
+/** Only an ACTIVE tenant may use the API; one whose data is moving may retry shortly. */
+function refuseUnlessActive(record: TenantRecord): void {
   if (record.status === "MIGRATING") {
     throw new ServiceUnavailableError("This tenant's data is moving to its new tier; retry shortly.", 5);
   }
   if (record.status !== "ACTIVE") throw new ForbiddenError("This tenant may not use the API.");
-  return record;
 }
 
 /** Makes a value on first use: cold start pays only for what a service actually touches. */
@@ -224,6 +228,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       // The registry, not a cached authorizer decision, is authoritative for the tier.
       tenant = { ...caller, tier: record.tier };
       logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
+      refuseUnlessActive(record);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);
       const counted = metering
