@@ -20,6 +20,7 @@ let stack: StackWithResources;
 let attacker: TestTenant;
 let victim: TestTenant;
 let self: Api;
+let selfWaitingForThrottle: Api;
 let ops: Api;
 let victimSecrets: string[];
 let victimCursor: string;
@@ -38,24 +39,10 @@ const tenantPagedRoutes = pagedRoutes.filter((route) => entryOf(route)?.isolatio
 /** Any path parameter becomes a fresh UUID: the limits must hold before anything is looked up. */
 const concrete = (path: string) => path.replace(/\{[^}]+\}/g, () => crypto.randomUUID());
 
-/**
- * A route without an authorizer (public sign-up) has its own method throttle (1/s, burst 5), shared
- * with every other e2e file running at the same time: a test about something else waits for its
- * turn (the gateway's Retry-After) instead of taking the throttle's 429 for an answer.
- */
-function waitingForMethodThrottle(api: Api): Api {
-  return async (...request) => {
-    for (let attempt = 1; ; attempt++) {
-      const res = await api(...request);
-      if (res.status !== 429 || !res.text.includes("request rate for this method") || attempt === 10) return res;
-      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get("retry-after") ?? 1)));
-    }
-  };
-}
-
 /** The attacker's admin, or the system admin for the control plane's routes. */
 function callerFor(route: ApiRoute): Api {
-  if (!route.authorizer) return waitingForMethodThrottle(self);
+  // Public sign-up has its own throttle (1/s, burst 5), shared with the suites running alongside.
+  if (!route.authorizer) return selfWaitingForThrottle;
   const entry = entryOf(route);
   return entry && !mayCall(entry, { roles: ["tenant-admin", "tenant-user"], tier: "premium" }) ? ops : self;
 }
@@ -70,6 +57,7 @@ beforeAll(async () => {
     onboardTestTenant(stack, "limits-victim", "premium"),
   ]);
   self = apiAs(stack.url, attacker.admin.token);
+  selfWaitingForThrottle = apiAs(stack.url, attacker.admin.token, { retryThrottled: true });
   ops = apiAs(stack.url, await idTokenOf(stack, "ops@tenantkit.test"));
   const victimApi = apiAs(stack.url, victim.admin.token);
   victimSecrets = [];

@@ -10,7 +10,7 @@ import type { FunctionLogLine } from "../../tools/local/gateway/index.ts";
 import { DEMO_PASSWORD } from "../../tools/local/seed.ts";
 import { signIn } from "../../tools/local/sign-in.ts";
 import { LOCAL_STAGE } from "../../tools/local/stack.ts";
-import { type ApiResponse, call, type RequestOptions } from "./support/http.ts";
+import { call } from "./support/http.ts";
 import { onboardTestTenant, type StackWithResources, withResources } from "./support/local-stack.ts";
 
 let stack: StackWithResources;
@@ -35,15 +35,6 @@ async function loggedOnce(seen: (entry: FunctionLogLine) => boolean): Promise<st
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("the functions never logged the requests this test made");
-}
-
-/** The public sign-up route shares its throttle with other suites: wait for a turn (Retry-After). */
-async function register(options: RequestOptions): Promise<ApiResponse> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await call(stack.url, "POST", "/registrations", options);
-    if (res.status !== 429 || attempt === 10) return res;
-    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get("retry-after") ?? 1)));
-  }
 }
 
 describe("what the functions log", () => {
@@ -78,7 +69,10 @@ describe("what the functions log", () => {
 
   it("never holds a tenant's secret, from its onboarding on", async () => {
     const slug = `log-hygiene-${crypto.randomUUID().slice(0, 8)}`;
-    const registered = await register({ body: { name: slug, adminEmail: `admin@${slug}.test` } });
+    const registered = await call(stack.url, "POST", "/registrations", {
+      body: { name: slug, adminEmail: `admin@${slug}.test` },
+      retryThrottled: true,
+    });
     expect(registered.status).toBe(201);
     const { SecretString: secret } = await new SecretsManagerClient({}).send(
       new GetSecretValueCommand({

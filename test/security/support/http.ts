@@ -16,6 +16,11 @@ export interface RequestOptions {
   /** sent as JSON unless it is a string (sent as is) */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Retry a 429 after its Retry-After, as a well-behaved client would: for tests about something
+   * else that reach a throttle shared with the suites running alongside (public sign-up: 1/s).
+   */
+  retryThrottled?: boolean;
 }
 
 function parse(text: string, contentType: string) {
@@ -34,17 +39,24 @@ export async function call(
   path: string,
   options: RequestOptions = {},
 ): Promise<ApiResponse> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.token !== undefined && { Authorization: `Bearer ${options.token}` }),
-      ...(options.body !== undefined && { "Content-Type": "application/json" }),
-      ...options.headers,
-    },
-    ...(options.body !== undefined && {
-      body: typeof options.body === "string" ? options.body : JSON.stringify(options.body),
-    }),
-  });
+  const send = () =>
+    fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(options.token !== undefined && { Authorization: `Bearer ${options.token}` }),
+        ...(options.body !== undefined && { "Content-Type": "application/json" }),
+        ...options.headers,
+      },
+      ...(options.body !== undefined && {
+        body: typeof options.body === "string" ? options.body : JSON.stringify(options.body),
+      }),
+    });
+  let response = await send();
+  for (let attempt = 1; options.retryThrottled && response.status === 429 && attempt < 10; attempt++) {
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(response.headers.get("retry-after") ?? 1)));
+    response = await send();
+  }
   const text = await response.text();
   return {
     status: response.status,
@@ -63,9 +75,14 @@ export type Api = (
 ) => Promise<ApiResponse>;
 
 export const apiAs =
-  (baseUrl: string, token: string): Api =>
+  (baseUrl: string, token: string, defaults: Pick<RequestOptions, "retryThrottled"> = {}): Api =>
   (method, path, body, headers) =>
-    call(baseUrl, method, path, { token, ...(body !== undefined && { body }), ...(headers && { headers }) });
+    call(baseUrl, method, path, {
+      ...defaults,
+      token,
+      ...(body !== undefined && { body }),
+      ...(headers && { headers }),
+    });
 
 export interface RawRequest {
   method: string;
