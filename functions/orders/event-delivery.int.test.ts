@@ -4,8 +4,6 @@
  * only test file that consumes the template's audit queue (others would take its messages).
  */
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   createEventPublisher,
   createEventSender,
@@ -18,6 +16,7 @@ import {
 } from "@tenantkit/tenant-context";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { eventually } from "../../test/support/eventually.ts";
 import { rawItemsOf } from "../../test/support/raw-items.ts";
 import { type EventSources, startEventSources } from "../../tools/local/event-sources.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
@@ -32,7 +31,6 @@ const suffix = Date.now().toString(36);
 const tenant = `evt-${suffix}`;
 const busName = context.refs.EventBus as string;
 const outbox = () => rawItemsOf(context.refs.OutboxTable as string, tenant);
-const _db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 const data = createTenantDataSource({
   tables: {
@@ -112,15 +110,6 @@ afterAll(async () => {
 
 const trail = async (tenantId = tenant) =>
   (await createAuditStore(data.forTenant(tenantId).table("audit")).page(100)).items;
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function placeOrder(app: ReturnType<typeof ordersApp>, correlationId: string) {
   const res = await app.request(

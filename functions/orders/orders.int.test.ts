@@ -1,6 +1,4 @@
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   createEventPublisher,
   createTenantCredentials,
@@ -18,7 +16,6 @@ const { context } = inject("localAws");
 const suffix = Date.now().toString(36);
 const acme = `ord-acme-${suffix}`;
 const globex = `ord-globex-${suffix}`;
-const _db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 const data = createTenantDataSource({
   tables: {

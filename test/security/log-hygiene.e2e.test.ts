@@ -10,6 +10,7 @@ import type { FunctionLogLine } from "../../tools/local/gateway/index.ts";
 import { DEMO_PASSWORD } from "../../tools/local/seed.ts";
 import { signIn } from "../../tools/local/sign-in.ts";
 import { LOCAL_STAGE } from "../../tools/local/stack.ts";
+import { eventually } from "../support/eventually.ts";
 import { call } from "./support/http.ts";
 import { onboardTestTenant, type StackWithResources, withResources } from "./support/local-stack.ts";
 
@@ -29,12 +30,9 @@ async function functionLines(): Promise<FunctionLogLine[]> {
 
 /** Everything the functions wrote, once a line shows that they have logged what was just sent. */
 async function loggedOnce(seen: (entry: FunctionLogLine) => boolean): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const lines = await functionLines();
-    if (lines.some(seen)) return lines.map((entry) => entry.line).join("\n");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the functions never logged the requests this test made");
+  const lines = await eventually(functionLines, (written) => written.some(seen), 5_000);
+  if (!lines.some(seen)) throw new Error("the functions never logged the requests this test made");
+  return lines.map((entry) => entry.line).join("\n");
 }
 
 describe("what the functions log", () => {

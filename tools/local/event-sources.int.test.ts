@@ -4,6 +4,7 @@ import type { SQSEvent } from "aws-lambda";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createAuditStore } from "../../functions/audit/audit-store.ts";
 import { createAuditConsumer } from "../../functions/audit/consumer.ts";
+import { eventually } from "../../test/support/eventually.ts";
 import { type EventSources, startEventSources } from "./event-sources.ts";
 import type { InvocationOutcome } from "./gateway/index.ts";
 import type { ResolveContext, Template } from "./template.ts";
@@ -95,15 +96,6 @@ async function queueDepth(url: string) {
     }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe("the local SQS event source (moto)", () => {
