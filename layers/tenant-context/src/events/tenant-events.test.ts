@@ -2,9 +2,8 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
-import { UnauthorizedError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
-import type { TenantRecord } from "../registry/tenant-registry.ts";
+import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { createEventPublisher, type EventEntry, EventPublishError, type EventSender } from "./event-publisher.ts";
 
 /** A sender that keeps what it was given, or fails every time. */
@@ -44,25 +43,13 @@ function appWith(sender: EventSender, outboxes: Map<string, ReturnType<typeof fa
       },
     }),
   };
-  const record = (tenantId: string): TenantRecord => ({
-    tenantId,
-    name: tenantId,
-    tier: "basic",
-    status: "ACTIVE",
-    createdAt: "2026-01-01T00:00:00.000Z",
-    updatedAt: "2026-01-01T00:00:00.000Z",
-  });
   const app = new Hono<TenantEnv>();
   app.use(
     tenantContext({
       dataSource,
       metering: false,
-      verifier: {
-        verify: async () => {
-          throw new UnauthorizedError("authorizer context only");
-        },
-      },
-      registry: { get: async (tenantId) => record(tenantId) },
+      verifier: refusingVerifier(),
+      registry: activeTenantRegistry(),
       events: {
         publisher: createEventPublisher({ busName: "bus", source: "tenantkit.orders", sender }),
         outboxTable: "outbox",

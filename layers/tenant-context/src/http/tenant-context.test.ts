@@ -1,30 +1,24 @@
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
-import { activeTenantRegistry } from "../testing/index.ts";
+import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { handleError, NO_TIER, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
 
 const SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ";
 
 const noData: TenantDataSource = { forTenant: () => ({ table: () => ({}) as never }) };
-const refusingVerifier: TokenVerifier = {
-  verify: async () => {
-    throw new UnauthorizedError("refused in test");
-  },
-};
 
 function buildApp() {
   const app = new Hono<TenantEnv>();
   app.use(
     tenantContext({
       dataSource: noData,
-      verifier: refusingVerifier,
+      verifier: refusingVerifier(),
       registry: activeTenantRegistry({ tier: "premium" }),
     }),
   );
@@ -123,7 +117,7 @@ describe("tenantContext metrics (EMF)", () => {
     inactive.use(
       tenantContext({
         dataSource: noData,
-        verifier: refusingVerifier,
+        verifier: refusingVerifier(),
         registry: activeTenantRegistry({ tier: "premium", status: "INACTIVE" }),
       }),
     );
@@ -153,7 +147,7 @@ describe("tenantContext quota", () => {
     app.use(
       tenantContext({
         dataSource: { forTenant: () => ({ table: () => usage.table }) },
-        verifier: refusingVerifier,
+        verifier: refusingVerifier(),
         registry: activeTenantRegistry({ tier: "premium", dailyQuota: 10 }),
         metering: true,
       }),

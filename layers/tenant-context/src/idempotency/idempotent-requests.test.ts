@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
-import { ConflictError, UnauthorizedError } from "../http/errors.ts";
+import { ConflictError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
-import { activeTenantRegistry } from "../testing/index.ts";
+import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotentRequests } from "./idempotent-requests.ts";
 import { InMemoryIdempotencyPersistence } from "./in-memory-persistence.ts";
 
@@ -15,11 +15,7 @@ function orderingApp() {
     tenantContext({
       dataSource: { forTenant: () => ({ table: () => ({}) as TenantTable }) },
       metering: false,
-      verifier: {
-        verify: async () => {
-          throw new UnauthorizedError("authorizer context only");
-        },
-      },
+      verifier: refusingVerifier(),
       registry: activeTenantRegistry(),
     }),
   );
