@@ -1,6 +1,6 @@
 import { AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { signIn } from "../../tools/local/sign-in.ts";
 import { LOCAL_STACK_NAME } from "../../tools/local/stack.ts";
@@ -219,13 +219,25 @@ describe("tier changes through the gateway", () => {
       (await api("GET", "/products?limit=100", { token })).body.items.map((p: { id: string }) => p.id).sort();
     const before = await ids();
 
+    const status = async () =>
+      (
+        await db.send(
+          new GetCommand({ TableName: `${LOCAL_STACK_NAME}-tenants`, Key: { tenantId }, ConsistentRead: true }),
+        )
+      ).Item?.status;
+
     for (const tier of ["enterprise", "premium"]) {
       const observed: { status: number; count?: number; retryAfter?: string | null }[] = [];
+      // The products function's cached record must be stale when the move starts, and the first
+      // request must come once the record says MIGRATING: otherwise a move shorter than the cache's
+      // 2 s could pass unseen, whatever the service does.
+      await registryCache();
       const move = api("PATCH", `/tenants/${tenantId}`, { as: OPS, body: { tier } });
       let done = false;
       move.finally(() => {
         done = true;
       });
+      while (!done && (await status()) !== "MIGRATING") await new Promise((resolve) => setTimeout(resolve, 10));
       while (!done) {
         const res = await api("GET", "/products?limit=100", { token });
         observed.push({
