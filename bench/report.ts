@@ -13,6 +13,7 @@ import type { GatesResult } from "./gates.ts";
 import type { LocalGatewayResult } from "./local-gateway.ts";
 import type { StreamingResult } from "./streaming.ts";
 import { type BenchResult, readResult } from "./support/results.ts";
+import type { Summary } from "./support/stats.ts";
 import { COLD_TOKEN_TARGET_ROW, WARM_TOKEN_TARGET_ROW } from "./support/warm-overhead-rows.ts";
 import type { WarmOverheadResult } from "./warm-overhead.ts";
 
@@ -136,7 +137,9 @@ function warmTargets(data: WarmOverheadResult): { id: string; name: string; limi
 
 function warmSection(result: BenchResult<WarmOverheadResult> | undefined): string {
   if (!result) return notRun("warm-overhead");
-  const { contenders, rounds, roundCpuMs, coldTokens, meteredRequests, joseVerifyUs } = result.data;
+  const { contenders, rounds, roundCpuMs, coldTokens, meteredRequests, verifierVerifyUs, joseVerifyUs } = result.data;
+  const alone = (label: string, summary: Summary) =>
+    `${label}: p50 ${us(summary.p50)}, p99 ${us(summary.p99)} (${summary.n.toLocaleString("en")} verifications).`;
   const target = (id: string, overhead: number) => {
     const row = warmTargets(result.data).find((t) => t.id === id);
     return row ? `≤ ${row.limitUs} µs: ${verdict(overhead <= row.limitUs)}` : "—";
@@ -170,10 +173,13 @@ function warmSection(result: BenchResult<WarmOverheadResult> | undefined): strin
         target(c.id, c.overheadP50Us),
       ]),
     ),
-    ...(joseVerifyUs
+    ...(verifierVerifyUs && joseVerifyUs
       ? [
           "",
-          `Floor of a cold token: jose's \`jwtVerify\` alone, on a token it has not verified before (no HTTP, no cache): p50 ${us(joseVerifyUs.p50)}, p99 ${us(joseVerifyUs.p99)} (${joseVerifyUs.n.toLocaleString("en")} verifications).`,
+          "A token not verified before, alone (no HTTP, no cache hit):",
+          "",
+          `- ${alone("the stack's verifier (`createTokenVerifier`, RS256 checked in place)", verifierVerifyUs)}`,
+          `- ${alone("jose's `jwtVerify`, which the verifier called before (on libuv's thread pool)", joseVerifyUs)}`,
         ]
       : []),
   ].join("\n");

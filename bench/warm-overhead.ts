@@ -1,7 +1,7 @@
 /**
  * Warm overhead: the same API Gateway event through bare Hono, bare Hono behind tenantContext()
  * (authorizer context; token with a cold and a warm verification cache), the full products app,
- * floors (one middleware; the Powertools calls alone; jose alone), the Powertools Event Handler and
+ * floors (one middleware; the Powertools calls alone; the verifier and jose alone), the Powertools Event Handler and
  * Express through serverless-http, measured with mitata in one process (bench/warm-overhead-worker.ts),
  * per request, interleaved in rounds. Reported as p50/p99 and as the difference to bare Hono.
  */
@@ -33,6 +33,8 @@ export interface WarmOverheadResult {
   rounds: number;
   roundCpuMs: number;
   coldTokens: number;
+  /** the stack's verifier on a token it has not verified before, alone (no HTTP), µs; absent in older records */
+  verifierVerifyUs?: Summary;
   /** jose's `jwtVerify` of a token it has not verified before, alone (no HTTP, no cache), µs; absent in older records */
   joseVerifyUs?: Summary;
   /** requests the usage meter counted: 0 means the stack measured had no metering */
@@ -43,6 +45,7 @@ export interface WarmOverheadResult {
 interface WorkerOutput {
   contenders: { id: string; label: string; samplesUs: number[] }[];
   coldTokens: number;
+  verifierVerifySamplesUs: number[];
   joseVerifySamplesUs: number[];
   meteredRequests: number;
   rounds: number;
@@ -81,6 +84,7 @@ export const warmOverhead: Benchmark<WarmOverheadResult> = {
       rounds: raw.rounds,
       roundCpuMs: raw.roundCpuMs,
       coldTokens: raw.coldTokens,
+      verifierVerifyUs: rounded(summarize(raw.verifierVerifySamplesUs), 2),
       joseVerifyUs: rounded(summarize(raw.joseVerifySamplesUs), 2),
       meteredRequests: raw.meteredRequests,
       contenders: summaries.map((c) => ({
