@@ -29,11 +29,12 @@ import {
   tenantContext,
   USAGE_TABLE_NAME,
 } from "@tenantkit/tenant-context";
+import { testSigningKey } from "@tenantkit/tenant-context/testing";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import express from "express";
 import { Hono } from "hono";
 import { handle } from "hono/aws-lambda";
-import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { type JWTPayload, jwtVerify } from "jose";
 import { measure } from "mitata";
 import serverless from "serverless-http";
 import { createProductsApp } from "../functions/products/app.ts";
@@ -114,11 +115,9 @@ const config = {
 // ---------------------------------------------------------------- tokens signed by a key of our own
 
 const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
-const keys = await generateKeyPair("RS256", { extractable: true });
-const jwk = { ...(await exportJWK(keys.publicKey)), kid: "bench", alg: "RS256", use: "sig" };
-const jwks = createLocalJWKSet({ keys: [jwk] });
+const signingKey = await testSigningKey("bench");
 /** One verifier (and so one token cache) per app, as each function has its own. */
-const newVerifier = () => createTokenVerifier({ region, userPoolId, clientId, jwks });
+const newVerifier = () => createTokenVerifier({ region, userPoolId, clientId, jwks: signingKey.jwks });
 
 function idToken(serial: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -134,7 +133,7 @@ function idToken(serial: number): Promise<string> {
     "cognito:groups": ["tenant-admin"],
     email: "admin@acme.test",
   };
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "bench" }).sign(keys.privateKey);
+  return signingKey.sign(claims);
 }
 
 const tokens: string[] = [];
@@ -308,7 +307,7 @@ const newTokenSamples = async (verify: (token: string) => Promise<unknown>) => {
 };
 const verifierAlone = newVerifier();
 const verifierVerifySamplesUs = await newTokenSamples((token) => verifierAlone.verify(token));
-const joseVerifySamplesUs = await newTokenSamples((token) => jwtVerify(token, jwks));
+const joseVerifySamplesUs = await newTokenSamples((token) => jwtVerify(token, signingKey.jwks));
 
 writeFileSync(
   process.argv[2] as string,

@@ -7,7 +7,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTokenVerifier, UnauthorizedError } from "@tenantkit/tenant-context";
-import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { type TestSigningKey, testSigningKey } from "@tenantkit/tenant-context/testing";
+import type { JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALL_EXPECTATIONS } from "../../bench/call-counts.ts";
 
@@ -19,10 +20,11 @@ const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 let server: Server;
 let jwksUrl: string;
 let fetches = 0;
-let signingKey: CryptoKey;
-let strangerKey: CryptoKey;
+let signingKey: TestSigningKey;
+/** a key the JWKS does not list, under another kid */
+let strangerKey: TestSigningKey;
 
-function token(serial: number, key: CryptoKey = signingKey, kid = "k1"): Promise<string> {
+function token(serial: number, key = signingKey): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: JWTPayload = {
     iss: issuer,
@@ -34,16 +36,13 @@ function token(serial: number, key: CryptoKey = signingKey, kid = "k1"): Promise
     jti: `t-${serial}`,
     "custom:tenantId": "acme",
   };
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
+  return key.sign(claims);
 }
 
 beforeAll(async () => {
-  const pair = await generateKeyPair("RS256", { extractable: true });
-  signingKey = pair.privateKey;
-  strangerKey = (await generateKeyPair("RS256")).privateKey;
-  const body = JSON.stringify({
-    keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" }],
-  });
+  signingKey = await testSigningKey("k1");
+  strangerKey = await testSigningKey("k2");
+  const body = JSON.stringify({ keys: [signingKey.jwk] });
   server = createServer((_req, res) => {
     fetches++;
     res.writeHead(200, { "content-type": "application/json" });
@@ -65,7 +64,7 @@ describe("JWKS fetches per container", () => {
     for (let i = 20; i < 120; i++) await verifier.verify(await token(i));
     expect(fetches).toBe(1);
 
-    const unknownKid = await token(999, strangerKey, "k2");
+    const unknownKid = await token(999, strangerKey);
     await expect(verifier.verify(unknownKid)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(fetches).toBe(1);
   });

@@ -1,18 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
-import {
-  createLocalJWKSet,
-  errors,
-  exportJWK,
-  generateKeyPair,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  SignJWT,
-} from "jose";
+import { errors, type JWTPayload, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UnauthorizedError } from "../http/errors.ts";
+import { type TestSigningKey, testSigningKey } from "../testing/index.ts";
 import { assertRegisteredClaims, assertRs256Signature, decodeRs256Jwt, rsaVerificationKey } from "./compact-jwt.ts";
 
 const issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
@@ -28,26 +19,17 @@ const joseOptions = {
   currentDate: new Date(NOW * 1000),
 };
 
-let privateKey: CryptoKey;
-let publicKey: CryptoKey;
-let jwks: JWTVerifyGetKey;
+let key: TestSigningKey;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair("RS256", { extractable: true });
-  privateKey = pair.privateKey;
-  publicKey = pair.publicKey;
-  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
-  jwks = createLocalJWKSet({ keys: [jwk] });
+  key = await testSigningKey("k1");
 });
-
-const sign = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
-  new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k1", ...header }).sign(privateKey);
 
 /** Our checks, in the order the verifier runs them; true when the token passes all of them. */
 async function accepts(token: string): Promise<boolean> {
   try {
     const jwt = decodeRs256Jwt(token);
-    assertRs256Signature(jwt, rsaVerificationKey(await jwks(jwt.header, jwt.segments)));
+    assertRs256Signature(jwt, rsaVerificationKey(await key.jwks(jwt.header, jwt.segments)));
     assertRegisteredClaims(jwt.payload, rules);
     return true;
   } catch (error) {
@@ -58,7 +40,7 @@ async function accepts(token: string): Promise<boolean> {
 }
 
 const joseAccepts = (token: string) =>
-  jwtVerify(token, jwks, joseOptions).then(
+  jwtVerify(token, key.jwks, joseOptions).then(
     () => true,
     () => false,
   );
@@ -107,7 +89,7 @@ describe("RS256 verification in place", () => {
         ),
         mostly("none", "payload", "signature"),
         async (claims, header, tamper) => {
-          let token = await sign(claims as JWTPayload, header);
+          let token = await key.sign(claims as JWTPayload, header);
           const [h, p, s] = token.split(".") as [string, string, string];
           if (tamper === "payload")
             token = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: "u2" })).toString("base64url")}.${s}`;
@@ -120,14 +102,14 @@ describe("RS256 verification in place", () => {
   });
 
   it("accepts a genuine token and refuses one with an altered signature", async () => {
-    const token = await sign(valid());
+    const token = await key.sign(valid());
     expect(await accepts(token)).toBe(true);
     const [h, p, s] = token.split(".") as [string, string, string];
     expect(await accepts(`${h}.${p}.${s.slice(0, -2)}${s.endsWith("AA") ? "AB" : "AA"}`)).toBe(false);
   });
 
   it("refuses every algorithm but RS256, and any critical extension", async () => {
-    const [, p, s] = (await sign(valid())).split(".") as [string, string, string];
+    const [, p, s] = (await key.sign(valid())).split(".") as [string, string, string];
     const withHeader = (header: object) => `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${p}.${s}`;
     for (const alg of ["none", "HS256", "PS256", "RS512", "rs256", undefined]) {
       expect(reasonOf(() => decodeRs256Jwt(withHeader({ alg, kid: "k1" })))).toMatch(/not RS256/);
@@ -137,10 +119,10 @@ describe("RS256 verification in place", () => {
   });
 
   it("refuses segments that are not canonical base64url JSON objects, before any signature check", async () => {
-    const token = await sign(valid());
+    const token = await key.sign(valid());
     const [h, p, s] = token.split(".") as [string, string, string];
     const b64 = (text: string) => Buffer.from(text).toString("base64url");
-    const genuineKey = rsaVerificationKey(publicKey);
+    const genuineKey = rsaVerificationKey(key.publicKey);
     const refusal = (candidate: string) => reasonOf(() => assertRs256Signature(decodeRs256Jwt(candidate), genuineKey));
     expect(refusal(token)).toBe("accepted");
     const cases: [string, RegExp][] = [

@@ -1,6 +1,7 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import type { JWTPayload } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
+import { type TestSigningKey, testSigningKey } from "../testing/index.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 const region = "us-east-1";
@@ -8,8 +9,9 @@ const userPoolId = "us-east-1_TEST";
 const clientId = "client-123";
 const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 
-let privateKey: CryptoKey;
-let otherKey: CryptoKey;
+let key: TestSigningKey;
+/** another key under the same kid */
+let otherKey: TestSigningKey;
 let verifier: TokenVerifier;
 
 function idClaims(overrides: JWTPayload = {}): JWTPayload {
@@ -28,8 +30,8 @@ function idClaims(overrides: JWTPayload = {}): JWTPayload {
   };
 }
 
-function sign(claims: JWTPayload, key: CryptoKey = privateKey, kid = "k1") {
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
+function sign(claims: JWTPayload) {
+  return key.sign(claims);
 }
 
 async function refusal(token: string): Promise<string> {
@@ -42,11 +44,9 @@ async function refusal(token: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const pair = await generateKeyPair("RS256", { extractable: true });
-  privateKey = pair.privateKey;
-  otherKey = (await generateKeyPair("RS256")).privateKey;
-  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
-  verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: createLocalJWKSet({ keys: [jwk] }) });
+  key = await testSigningKey("k1");
+  otherKey = await testSigningKey("k1");
+  verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: key.jwks });
 });
 
 describe("createTokenVerifier", () => {
@@ -67,7 +67,7 @@ describe("createTokenVerifier", () => {
   });
 
   it("rejects a token signed by another key with the same kid", async () => {
-    await refusal(await sign(idClaims(), otherKey));
+    await refusal(await otherKey.sign(idClaims()));
   });
 
   it("rejects a token whose payload was altered after signing", async () => {
@@ -125,7 +125,7 @@ describe("createTokenVerifier", () => {
     const { createSign } = await import("node:crypto");
     const signature = createSign("RSA-SHA256")
       .update(`${header}.${payload}`)
-      .sign(await import("node:crypto").then(({ KeyObject }) => KeyObject.from(privateKey)))
+      .sign(await import("node:crypto").then(({ KeyObject }) => KeyObject.from(key.privateKey)))
       .toString("base64url");
     expect(await refusal(`${header}.${payload}.${signature}`)).toMatch(/repeats/);
   });

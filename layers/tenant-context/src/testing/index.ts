@@ -3,6 +3,16 @@
  * In-memory stand-ins for the layer's own interfaces, for services' unit tests (no network).
  * Not part of the bundled layer: import from `@tenantkit/tenant-context/testing`.
  */
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from "jose";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { AppConfig } from "../config/app-config.ts";
 import type { TenantDataSource } from "../data/tenant-data.ts";
@@ -57,5 +67,38 @@ export function refusingVerifier(): TokenVerifier {
     verify: async () => {
       throw new UnauthorizedError("test verifier refuses everything");
     },
+  };
+}
+
+/** An identity provider's RS256 signing key, for tests that sign their own tokens. */
+export interface TestSigningKey {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  /** the public key as the provider's JWKS lists it (with `kid`, `alg`, `use`) */
+  jwk: JWK;
+  /** a key set holding only this key, for `createTokenVerifier({ jwks })` */
+  jwks: JWTVerifyGetKey;
+  /** signs the claims with RS256 under this key's `kid`; `header` adds to or replaces header parameters */
+  sign(claims: JWTPayload, header?: Partial<JWTHeaderParameters>): Promise<string>;
+}
+
+/**
+ * A fresh RS256 key pair under `kid`, with its JWK, a key set and a signer.
+ *
+ * @example
+ * const key = await testSigningKey();
+ * const verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: key.jwks });
+ * await verifier.verify(await key.sign({ iss, sub: "user-1", token_use: "id", ... }));
+ */
+export async function testSigningKey(kid = "k1"): Promise<TestSigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
+  return {
+    privateKey,
+    publicKey,
+    jwk,
+    jwks: createLocalJWKSet({ keys: [jwk] }),
+    sign: (claims, header = {}) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, ...header }).sign(privateKey),
   };
 }
