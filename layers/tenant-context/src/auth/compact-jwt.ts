@@ -11,7 +11,7 @@
  * accepts.
  */
 import { KeyObject, verify } from "node:crypto";
-import type { JWTHeaderParameters, JWTPayload } from "jose";
+import type { JWTHeaderParameters, JWTPayload, JWTVerifyGetKey } from "jose";
 import { UnauthorizedError } from "../http/errors.ts";
 import { hasDuplicateKeys } from "./duplicate-keys.ts";
 
@@ -151,4 +151,19 @@ export function assertRegisteredClaims(payload: JWTPayload, rules: ClaimRules): 
   const age = now - iat;
   if (age - tolerance > rules.maxTokenAge) throw new UnauthorizedError('"iat" claim is too far in the past');
   if (age < -tolerance) throw new UnauthorizedError('"iat" claim is in the future');
+}
+
+/**
+ * The whole check, in order: decode, verify the signature with the key the key set picks for the
+ * header, then validate the registered claims. Returns the payload; throws `UnauthorizedError`
+ * (or the key set's own error, e.g. for an unknown `kid`).
+ *
+ * @example
+ * const payload = await verifyRs256Jwt(token, createRemoteJWKSet(jwksUrl), rules);
+ */
+export async function verifyRs256Jwt(token: string, jwks: JWTVerifyGetKey, rules: ClaimRules): Promise<JWTPayload> {
+  const jwt = decodeRs256Jwt(token);
+  assertRs256Signature(jwt, rsaVerificationKey(await jwks(jwt.header, jwt.segments)));
+  assertRegisteredClaims(jwt.payload, rules);
+  return jwt.payload;
 }

@@ -7,7 +7,7 @@ import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
-import { assertRegisteredClaims, assertRs256Signature, decodeRs256Jwt, rsaVerificationKey } from "./compact-jwt.ts";
+import { type ClaimRules, verifyRs256Jwt } from "./compact-jwt.ts";
 import { type Role, rolesFromGroups } from "./roles.ts";
 
 /** The claim that carries the tenant id: immutable, set only by the control plane. */
@@ -48,8 +48,6 @@ export interface TokenVerifier {
   /** Verifies a compact JWT; throws `UnauthorizedError` with the reason otherwise. */
   verify(token: string): Promise<VerifiedIdentity>;
 }
-
-const REQUIRED_CLAIMS = ["sub", "token_use"] as const;
 
 /** Largest token accepted; Cognito tokens are a few KB, so anything far larger is an attack. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -115,6 +113,8 @@ export function createTokenVerifier(
   const jwks =
     options.jwks ?? createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
   const clockTolerance = options.clockToleranceSeconds ?? 5;
+  // Cognito tokens live at most a day; the age bound also refuses an `iat` in the future.
+  const rules: ClaimRules = { issuer, required: ["sub", "token_use"], clockTolerance, maxTokenAge: 86_400 };
   const verified = new LRUCache<string, VerifiedIdentity>({ max: options.cacheSize ?? 1000 });
 
   return {
@@ -126,11 +126,7 @@ export function createTokenVerifier(
       const cached = verified.get(key);
       if (cached && cached.expiresAt + clockTolerance > nowSeconds) return cached;
       try {
-        const jwt = decodeRs256Jwt(token);
-        assertRs256Signature(jwt, rsaVerificationKey(await jwks(jwt.header, jwt.segments)));
-        // Cognito tokens live at most a day; this also refuses an `iat` in the future.
-        assertRegisteredClaims(jwt.payload, { issuer, required: REQUIRED_CLAIMS, clockTolerance, maxTokenAge: 86_400 });
-        const identity = identityFrom(jwt.payload, options.clientId);
+        const identity = identityFrom(await verifyRs256Jwt(token, jwks, rules), options.clientId);
         const ttl = Math.floor((identity.expiresAt - nowSeconds) * 1000);
         if (ttl > 0) verified.set(key, identity, { ttl });
         return identity;
