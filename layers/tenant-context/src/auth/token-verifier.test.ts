@@ -1,5 +1,5 @@
-import type { JWTPayload } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
 import { type TestSigningKey, testSigningKey } from "../testing/index.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
@@ -34,8 +34,8 @@ function sign(claims: JWTPayload) {
   return key.sign(claims);
 }
 
-async function refusal(token: string): Promise<string> {
-  const error = await verifier.verify(token).then(
+async function refusal(token: string, by: TokenVerifier = verifier): Promise<string> {
+  const error = await by.verify(token).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -139,5 +139,62 @@ describe("createTokenVerifier", () => {
     const offline = createTokenVerifier({ region, userPoolId, clientId, jwksUrl: "http://127.0.0.1:9/jwks.json" });
     const error = await offline.verify(await sign(idClaims())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe("the verified-token cache", () => {
+  /** A verifier whose key set counts its lookups: one lookup per token actually verified. */
+  function countingVerifier(cacheSize?: number) {
+    const lookups = { count: 0 };
+    const jwks: JWTVerifyGetKey = (header, token) => {
+      lookups.count += 1;
+      return key.jwks(header, token);
+    };
+    return { lookups, verifier: createTokenVerifier({ region, userPoolId, clientId, jwks, cacheSize }) };
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("verifies a token once, then answers from the cache", async () => {
+    const { lookups, verifier } = countingVerifier();
+    const token = await sign(idClaims());
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toEqual(first);
+    expect(lookups.count).toBe(1);
+  });
+
+  it("does not serve a tampered copy of a cached token from the cache", async () => {
+    const { verifier } = countingVerifier();
+    const token = await sign(idClaims());
+    await verifier.verify(token);
+    const [header, , signature] = token.split(".");
+    const forged = Buffer.from(JSON.stringify(idClaims({ "custom:tenantId": "globex" }))).toString("base64url");
+    expect(await refusal(`${header}.${forged}.${signature}`, verifier)).toMatch(/signature/);
+  });
+
+  it("refuses a cached token once it has expired", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const { verifier } = countingVerifier();
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign(idClaims({ iat: now, exp: now + 60 }));
+    await verifier.verify(token);
+    // still within the 5 s clock tolerance after exp: accepted, as verification itself would
+    vi.setSystemTime((now + 64) * 1000);
+    await verifier.verify(token);
+    vi.setSystemTime((now + 66) * 1000);
+    expect(await refusal(token, verifier)).toMatch(/"exp"/);
+  });
+
+  it("holds at most cacheSize tokens, dropping the least recently used", async () => {
+    const { lookups, verifier } = countingVerifier(2);
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((jti) => sign(idClaims({ jti }))));
+    for (const token of [a, b, a, c]) await verifier.verify(token as string);
+    expect(lookups.count).toBe(3);
+    await verifier.verify(a as string); // kept: used more recently than b
+    expect(lookups.count).toBe(3);
+    await verifier.verify(b as string); // dropped for c
+    expect(lookups.count).toBe(4);
   });
 });
