@@ -74,21 +74,23 @@ export function decodeRs256Jwt(token: string): DecodedJwt {
   };
 }
 
-/** Keys converted once per CryptoKey that the key set hands out (it caches its keys itself). */
-const keyObjects = new WeakMap<object, KeyObject>();
+/** Keys checked (and converted) once per key object the key set hands out: it caches its keys itself. */
+const verificationKeys = new WeakMap<object, KeyObject>();
 
 /** The public key as `node:crypto` wants it: RSA (not RSA-PSS), at least 2048 bits. */
 export function rsaVerificationKey(key: unknown): KeyObject {
-  let keyObject: KeyObject | undefined;
-  if (key instanceof KeyObject) keyObject = key;
-  else if (key instanceof CryptoKey) {
-    keyObject = keyObjects.get(key);
-    if (!keyObject) {
-      keyObject = KeyObject.from(key);
-      keyObjects.set(key, keyObject);
-    }
+  if (typeof key !== "object" || key === null) throw new TypeError("the signing key is not an RSA public key");
+  let keyObject = verificationKeys.get(key);
+  if (!keyObject) {
+    keyObject = checkedRsaPublicKey(key);
+    verificationKeys.set(key, keyObject);
   }
-  if (keyObject?.type !== "public" || keyObject.asymmetricKeyType !== "rsa") {
+  return keyObject;
+}
+
+function checkedRsaPublicKey(key: object): KeyObject {
+  const keyObject = key instanceof CryptoKey ? KeyObject.from(key) : key;
+  if (!(keyObject instanceof KeyObject) || keyObject.type !== "public" || keyObject.asymmetricKeyType !== "rsa") {
     throw new TypeError("the signing key is not an RSA public key");
   }
   if ((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
