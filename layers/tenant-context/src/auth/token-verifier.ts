@@ -124,11 +124,11 @@ export function createTokenVerifier(
       const key = hash("sha256", token, "base64url");
       const nowSeconds = Date.now() / 1000;
       const cached = verified.get(key);
+      // Served only until `exp` (with the tolerance verification allows): no TTL of the cache's own is needed.
       if (cached && cached.expiresAt + clockTolerance > nowSeconds) return cached;
       try {
         const identity = identityFrom(await verifyRs256Jwt(token, jwks, rules), options.clientId);
-        const ttl = Math.floor((identity.expiresAt - nowSeconds) * 1000);
-        if (ttl > 0) verified.set(key, identity, { ttl });
+        verified.set(key, identity);
         return identity;
       } catch (error) {
         if (isKeySetOutage(error))
