@@ -11,8 +11,9 @@
  * DynamoDB is not what is measured; everything the layer does around it is. The full products app
  * (zod-openapi validation, the product store) is measured too, for information, and so are floors:
  * what one pass-through middleware costs, what the Powertools Logger and Metrics calls the stack
- * makes cost on their own; and, with no HTTP around them, what the stack's verifier and jose's
- * `jwtVerify` (which it used to call) each take for a token they have not seen.
+ * makes cost on their own, and what the one stdout write of that flush costs by itself; and, with
+ * no HTTP around them, what the stack's verifier and jose's `jwtVerify` (which it used to call)
+ * each take for a token they have not seen.
  *
  * Usage: node --import tsx bench/warm-overhead-worker.ts <result.json>
  */
@@ -173,6 +174,36 @@ withPowertools.use(async (_c, next) => {
 });
 withPowertools.get("/products", (c) => c.json(apiPage));
 
+/**
+ * Floor: the one write to stdout that the Metrics flush makes per request (an EMF line of the same
+ * shape), without Powertools: what the system call costs on the machine measured.
+ */
+const emfLine = `${JSON.stringify({
+  _aws: {
+    Timestamp: Date.now(),
+    CloudWatchMetrics: [
+      {
+        Namespace: "Tenantkit",
+        Dimensions: [["service", "tier"]],
+        Metrics: ["Requests", "Latency", "ClientErrors", "ServerErrors"].map((Name) => ({ Name, Unit: "Count" })),
+      },
+    ],
+  },
+  service: "products",
+  tier: "basic",
+  Requests: 1,
+  Latency: 0.5,
+  ClientErrors: 0,
+  ServerErrors: 0,
+  tenantId: TENANT,
+})}\n`;
+const withStdoutLine = new Hono();
+withStdoutLine.use(async (_c, next) => {
+  await next();
+  process.stdout.write(emfLine);
+});
+withStdoutLine.get("/products", (c) => c.json(apiPage));
+
 /** The stack the targets are about: tenantContext() in front of bare Hono's own handler. */
 const honoWithTenantContext = new Hono<TenantEnv>();
 honoWithTenantContext.use(tenantContext({ dataSource, verifier: newVerifier(), registry, config }));
@@ -228,6 +259,11 @@ const contenders: Contender[] = [
     id: "floor-powertools",
     label: "floor: bare Hono + one middleware with the stack's Powertools Logger keys and Metrics flush",
     invoke: viaAuthorizerHandler(withPowertools),
+  },
+  {
+    id: "floor-stdout-line",
+    label: "floor: bare Hono + one middleware writing one EMF-sized line to stdout, without Powertools",
+    invoke: viaAuthorizerHandler(withStdoutLine),
   },
   {
     id: "tenant-context-authorizer",
