@@ -1,15 +1,15 @@
 /**
- * CI gate: JWKS fetches per container. The verifier fetches the signing keys once and lets jose
- * cache them; a burst of verifications at cold start shares that one fetch, and a token with an
- * unknown `kid` cannot make it refetch within jose's 30 s cooldown. Keys are served by a loopback
- * server that counts requests.
+ * CI gate: JWKS fetches per container, at most one per 10 minutes. The verifier fetches the signing
+ * keys once and lets jose cache them; a burst of verifications at cold start shares that one fetch,
+ * and a token with an unknown `kid` cannot make it refetch sooner (jose's own cooldown is 30 s).
+ * Keys are served by a loopback server that counts requests; the clock is faked for the minutes.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTokenVerifier, UnauthorizedError } from "@tenantkit/tenant-context";
 import { type TestSigningKey, testSigningKey } from "@tenantkit/tenant-context/testing";
 import type { JWTPayload } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CALL_EXPECTATIONS } from "../../bench/call-counts.ts";
 
 const region = "us-east-1";
@@ -53,6 +53,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const expectation = CALL_EXPECTATIONS.find((e) => e.id === "jwks");
 
@@ -67,5 +70,26 @@ describe("JWKS fetches per container", () => {
     const unknownKid = await token(999, strangerKey);
     await expect(verifier.verify(unknownKid)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(fetches).toBe(1);
+  });
+
+  it("an unknown kid cannot make it refetch within 10 minutes; the keys are refetched once after", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const fetchedAt = Date.now();
+    const before = fetches;
+    const verifier = createTokenVerifier({ region, userPoolId, clientId, jwksUrl });
+    await verifier.verify(await token(1000));
+    expect(fetches - before).toBe(1);
+
+    for (const minutes of [0.5, 1, 5, 9.9]) {
+      vi.setSystemTime(fetchedAt + minutes * 60_000);
+      await expect(verifier.verify(await token(1000 + minutes, strangerKey))).rejects.toBeInstanceOf(UnauthorizedError);
+      await verifier.verify(await token(2000 + minutes));
+    }
+    expect(fetches - before).toBe(1);
+
+    vi.setSystemTime(fetchedAt + 10 * 60_000 + 1000);
+    await verifier.verify(await token(3000));
+    await expect(verifier.verify(await token(3001, strangerKey))).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(fetches - before).toBe(2);
   });
 });

@@ -49,6 +49,9 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedIdentity>;
 }
 
+/** The key set is fetched at most once per container per this long, whatever the tokens say. */
+const JWKS_REFRESH_MS = 10 * 60 * 1000;
+
 /** Largest token accepted; Cognito tokens are a few KB, so anything far larger is an attack. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -98,8 +101,8 @@ function reasonOf(error: unknown): string {
 
 /**
  * Creates a verifier for one user pool and app client. Create it once per container (module
- * scope): it holds the remote JWKS (fetched lazily, cached by jose, refetched on an unknown
- * `kid` at most every 30 s) and a bounded cache of verified tokens.
+ * scope): it holds the remote JWKS (fetched lazily, cached by jose, refetched at most every 10
+ * minutes, also for an unknown `kid`) and a bounded cache of verified tokens.
  *
  * @example
  * const verifier = createTokenVerifier({ region, userPoolId, clientId });
@@ -111,7 +114,14 @@ export function createTokenVerifier(
 ): TokenVerifier {
   const issuer = `https://cognito-idp.${options.region}.amazonaws.com/${options.userPoolId}`;
   const jwks =
-    options.jwks ?? createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
+    options.jwks ??
+    createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)), {
+      cacheMaxAge: JWKS_REFRESH_MS,
+      // jose refetches for an unknown `kid` after 30 s by default, before any signature is checked:
+      // anyone could make every container fetch twice a minute. A pool's keys change rarely; a new
+      // one is picked up within 10 minutes.
+      cooldownDuration: JWKS_REFRESH_MS,
+    });
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   // Cognito tokens live at most a day; the age bound also refuses an `iat` in the future.
   const rules: ClaimRules = { issuer, required: ["sub", "token_use"], clockTolerance, maxTokenAge: 86_400 };
