@@ -1,13 +1,22 @@
+import { Writable } from "node:stream";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context as LambdaContext } from "aws-lambda";
 import { Hono } from "hono";
+import { handle, type LambdaEvent, streamHandle } from "hono/aws-lambda";
 import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TenantDataSource } from "../data/tenant-data.ts";
+import { createTenantDataSource, type TenantDataSource } from "../data/tenant-data.ts";
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
 import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { handleError, NO_TIER, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
+
+// The metrics instance reads its namespace from the environment when the module loads, as on Lambda.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_NAMESPACE = "TenantkitUnit";
+});
 
 const SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ";
 
@@ -40,6 +49,9 @@ function buildApp() {
   app.get("/missing", () => {
     throw new UnauthorizedError("never reached this way");
   });
+  app.get("/broken", () => {
+    throw new Error("the database password is hunter2");
+  });
   return app;
 }
 
@@ -53,10 +65,13 @@ let output: string[];
 
 beforeEach(() => {
   output = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    output.push(String(chunk));
-    return true;
-  });
+  // Powertools writes EMF and INFO lines to stdout, WARN and above to stderr: both are the function's log.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+      output.push(String(chunk));
+      return true;
+    });
+  }
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -97,6 +112,38 @@ describe("tenantContext metrics (EMF)", () => {
     expect(await res.text()).toBe("line 0\nline 1\nline 2\n");
     expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ Requests: 1, tier: "premium" });
+  });
+
+  it("flushes a streamed request whose client goes away before the end, once, and keeps nothing for the next", async () => {
+    const app = buildApp();
+    const abandoned = await app.request("/streamed", {}, authorizerEvent());
+    const reader = (abandoned.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0 });
+
+    await (await app.request("/buffered", {}, authorizerEvent())).text();
+    expect(emf()[1]).toMatchObject({ Requests: 1, WidgetsCounted: 3 });
+  });
+
+  it("counts a streamed body that fails half way as a server error", async () => {
+    const app = buildApp();
+    app.get("/fails-midway", () => {
+      let sent = false;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent) controller.error(new Error("the source went away"));
+          else controller.enqueue(new TextEncoder().encode("first part"));
+          sent = true;
+        },
+      });
+      return new Response(body, { status: 200 });
+    });
+    const res = await app.request("/fails-midway", {}, authorizerEvent());
+    await expect(res.text()).rejects.toThrow("the source went away");
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
   });
 
   it("counts a 4xx as a client error", async () => {
@@ -215,7 +262,8 @@ describe("tenantContext quota", () => {
 
 describe("tenantContext logs", () => {
   it("puts tenant, tier, user and correlation id on every line a service writes", async () => {
-    await buildApp().request("/buffered", { headers: { "X-Correlation-Id": "corr-1" } }, authorizerEvent());
+    const res = await buildApp().request("/buffered", { headers: { "X-Correlation-Id": "corr-1" } }, authorizerEvent());
+    await res.text();
     const line = logs().find((l) => l.message === "counting widgets");
     expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", user_id: "user-9", correlation_id: "corr-1" });
   });
@@ -242,5 +290,113 @@ describe("requireRole", () => {
     const res = await buildApp().request("/admin-only", {}, authorizerEvent("tenant-user"));
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
+/** An API Gateway REST event for GET `path` that came through the authorizer, as `handle()` gets it. */
+const restEvent = (path: string) =>
+  ({
+    resource: path,
+    path,
+    httpMethod: "GET",
+    headers: { Host: "api.test" },
+    multiValueHeaders: { Host: ["api.test"] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: "req-7",
+      stage: "test",
+      httpMethod: "GET",
+      path: `/test${path}`,
+      resourcePath: path,
+      authorizer: { tenantId: "acme", tier: "premium", userId: "user-9", roles: "tenant-user" },
+    },
+  }) as unknown as LambdaEvent;
+
+const lambdaContext = { awsRequestId: "req-7", functionName: "products" } as LambdaContext;
+
+describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", () => {
+  it("handle(): one EMF blob per invocation, namespace from the environment, with the request's latency", async () => {
+    const result = await handle(buildApp())(restEvent("/buffered"), lambdaContext);
+    expect(result.statusCode).toBe(200);
+    expect(emf()).toHaveLength(1);
+    const [blob] = emf();
+    expect(blob._aws.CloudWatchMetrics[0].Namespace).toBe("TenantkitUnit");
+    expect(blob).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, WidgetsCounted: 3 });
+    expect(blob.Latency).toBeGreaterThan(0);
+  });
+
+  it("streamHandle(): the blob is written after the last chunk has been sent, not before", async () => {
+    const sent: { chunk: string; blobsSoFar: number }[] = [];
+    let blobsAtEnd = -1;
+    const responseStream = new Writable({
+      write(chunk, _encoding, done) {
+        sent.push({ chunk: String(chunk), blobsSoFar: emf().length });
+        done();
+      },
+      final(done) {
+        blobsAtEnd = emf().length;
+        done();
+      },
+    });
+    const globals = globalThis as { awslambda?: unknown };
+    globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
+    try {
+      const handler = streamHandle(buildApp()) as unknown as (
+        event: LambdaEvent,
+        stream: Writable,
+        context: LambdaContext,
+      ) => Promise<void>;
+      await handler(restEvent("/streamed"), responseStream, lambdaContext);
+    } finally {
+      delete globals.awslambda;
+    }
+    expect(sent.map((s) => s.chunk).join("")).toBe("line 0\nline 1\nline 2\n");
+    expect(sent.every((s) => s.blobsSoFar === 0)).toBe(true);
+    // and before the response stream ends, so within the invocation: nothing is lost to a frozen sandbox
+    expect(blobsAtEnd).toBe(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, tier: "premium" });
+  });
+
+  it("counts a 5xx as a server error, and its answer says nothing of the cause", async () => {
+    const result = await handle(buildApp())(restEvent("/broken"), lambdaContext);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain("hunter2");
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ClientErrors: 0, ServerErrors: 1 });
+  });
+});
+
+describe("tenant isolation violations", () => {
+  /** Data whose only table answers every read with another tenant's item, as a wrong key would. */
+  function leakingData(): TenantDataSource {
+    const client = {
+      send: async () => ({ Item: { tenantId: "globex", itemId: "1", note: "globex-private-note" } }),
+    } as unknown as DynamoDBDocumentClient;
+    return createTenantDataSource({ tables: { items: "items" }, client });
+  }
+
+  it("is a 500 that reveals nothing, logged as a security event and counted as a server error", async () => {
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({ dataSource: leakingData(), verifier: refusingVerifier(), registry: activeTenantRegistry() }),
+    );
+    app.onError(handleError);
+    app.get("/items/:id", async (c) => c.json(await c.var.data.table("items").get({ itemId: c.req.param("id") })));
+
+    const result = await handle(app)(restEvent("/items/1"), lambdaContext);
+    expect(result.statusCode).toBe(500);
+    expect(result.multiValueHeaders?.["content-type"]).toEqual(["application/problem+json"]);
+    expect(JSON.parse(result.body)).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500 });
+
+    const [event] = logs().filter((line) => line.security_event === "tenant_isolation");
+    expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
+    expect(event.violation).toEqual(expect.any(String));
+    expect(output.join("")).not.toContain("globex-private-note");
+    expect(emf()[0]).toMatchObject({ ServerErrors: 1, tenantId: "acme" });
   });
 });

@@ -248,8 +248,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       c.res = errorResponse(error, c);
     }
 
-    const status = c.res.status;
-    const publish = () =>
+    const publish = (status: number) =>
       publishRequestMetrics({
         tenantId: tenant?.id,
         tier: tenant?.tier ?? NO_TIER,
@@ -259,12 +258,11 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
     // returns, so the response is complete: flush now and spare the body a wrapper.
     if (!c.res.body || c.env?.lambdaContext) {
-      publish();
+      publish(c.res.status);
       return;
     }
-    // A streamed body is still being produced here: flush when its last chunk has passed.
-    const body = c.res.body.pipeThrough(new TransformStream({ flush: publish }));
-    c.res = new Response(body, c.res);
+    // A streamed body is still being produced here: flush when it ends, fails or is abandoned.
+    c.res = new Response(whenSent(c.res.body, publish, c.res.status), c.res);
   };
 
   /** What the rest of the app reads as `c.var`: all of it bound to the caller's tenant. */
@@ -290,6 +288,42 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     );
   }
 };
+
+/**
+ * Passes a streamed body through and calls `sent` once when it is over: with `status` when its last
+ * chunk has passed or the client went away, with 500 when the body failed half way. Otherwise what
+ * a service recorded for the request would stay stored and be published with the next one.
+ */
+function whenSent(
+  body: ReadableStream<Uint8Array>,
+  sent: (status: number) => void,
+  status: number,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let over = false;
+  const end = (finalStatus: number) => {
+    if (!over) sent(finalStatus);
+    over = true;
+  };
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          end(status);
+          controller.close();
+        } else controller.enqueue(chunk.value);
+      } catch (error) {
+        end(500);
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end(status);
+      return reader.cancel(reason);
+    },
+  });
+}
 
 /** Methods whose handlers change nothing, so they may run while the request is being counted. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
