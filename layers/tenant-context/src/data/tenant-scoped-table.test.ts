@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { TenantIsolationError } from "../http/errors.ts";
-import { createTenantScopedTable } from "./tenant-scoped-table.ts";
+import { createTenantScopedTable, type Item, type TenantTable } from "./tenant-scoped-table.ts";
 
 /** A document client that records commands and answers with canned output. */
 function recordingClient(output: Record<string, unknown> = {}) {
@@ -16,6 +16,105 @@ function recordingClient(output: Record<string, unknown> = {}) {
 }
 
 const tableName = "products";
+
+/** Awaits `call` and checks it failed as an isolation violation: a bare 500, the reason kept server-side only. */
+async function expectViolation(call: Promise<unknown>, reason: RegExp) {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TenantIsolationError);
+  expect((error as TenantIsolationError).violation).toMatch(reason);
+  expect((error as TenantIsolationError).toProblem()).toEqual({
+    type: "about:blank",
+    title: "Internal Server Error",
+    status: 500,
+  });
+}
+
+/** Every key and item in a sent command, wherever the command keeps them. */
+function keysAndItems(value: unknown): Item[] {
+  if (Array.isArray(value)) return value.flatMap(keysAndItems);
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([name, inner]) => {
+    if (name === "Key" || name === "Item" || name === "ExclusiveStartKey") return [inner as Item];
+    if (name === "Keys") return inner as Item[];
+    return keysAndItems(inner);
+  });
+}
+
+const update = { update: "SET #name = :name", names: { "#name": "name" }, values: { ":name": "x" } };
+
+/**
+ * Every operation the table offers, each called with `suspect` as one key or item among keys of the
+ * caller's own; transactions put it in a write on a second table of the same tenant.
+ */
+const callsWithKey: [string, (table: TenantTable, suspect: Item, orders: TenantTable) => Promise<unknown>][] = [
+  ["get", (t, k) => t.get(k)],
+  ["put", (t, k) => t.put({ ...k, name: "x" })],
+  ["update", (t, k) => t.update(k, update)],
+  ["delete", (t, k) => t.delete(k)],
+  ["query start key", (t, k) => t.query({ startKey: k })],
+  ["batchGet, one key of three", (t, k) => t.batchGet([{ productId: "p1" }, k, { productId: "p2" }])],
+  ["batchWrite, one put of several", (t, k) => t.batchWrite({ puts: [{ productId: "p1" }, k], deletes: [] })],
+  [
+    "batchWrite, one delete after valid puts",
+    (t, k) => t.batchWrite({ puts: [{ productId: "p1" }], deletes: [{ productId: "p2" }, k] }),
+  ],
+  [
+    "transactWrite put",
+    (t, k, o) =>
+      t.transactWrite([
+        { table: t, put: { productId: "p1" } },
+        { table: o, put: k },
+      ]),
+  ],
+  [
+    "transactWrite update",
+    (t, k, o) =>
+      t.transactWrite([
+        { table: t, put: { productId: "p1" } },
+        { table: o, update: k, options: update },
+      ]),
+  ],
+  [
+    "transactWrite delete",
+    (t, k, o) =>
+      t.transactWrite([
+        { table: t, delete: { productId: "p1" } },
+        { table: o, delete: k },
+      ]),
+  ],
+  [
+    "transactWrite conditionCheck",
+    (t, k, o) =>
+      t.transactWrite([
+        { table: t, put: { productId: "p1" } },
+        { table: o, conditionCheck: k, options: { condition: "attribute_exists(orderId)" } },
+      ]),
+  ],
+];
+
+/** A stored item of another tenant, and one with no tenant key at all. */
+const globexItem = { tenantId: "globex", productId: "p9", name: "secret" };
+const ownerless = { productId: "p9", name: "secret" };
+const acmeItem = { tenantId: "acme", productId: "p1" };
+
+/** Every place an item read from DynamoDB comes back to the caller, with the client's canned answer. */
+const foreignResults: [string, Record<string, unknown>, (table: TenantTable) => Promise<unknown>][] = [
+  ["get Item", { Item: globexItem }, (t) => t.get({ productId: "p9" })],
+  ["query Items, one of several", { Items: [acmeItem, globexItem] }, (t) => t.query()],
+  ["query Items, an item without a tenant key", { Items: [ownerless] }, (t) => t.query()],
+  ["query LastEvaluatedKey", { Items: [acmeItem], LastEvaluatedKey: globexItem }, (t) => t.query()],
+  [
+    "batchGet Responses, one of several",
+    { Responses: { [tableName]: [acmeItem, globexItem] } },
+    (t) => t.batchGet([{ productId: "p1" }, { productId: "p9" }]),
+  ],
+  ["update Attributes", { Attributes: globexItem }, (t) => t.update({ productId: "p9" }, update)],
+  ["update Attributes without a tenant key", { Attributes: ownerless }, (t) => t.update({ productId: "p9" }, update)],
+  ["delete Attributes", { Attributes: globexItem }, (t) => t.delete({ productId: "p9" })],
+];
 
 describe("createTenantScopedTable", () => {
   it("adds the tenant partition key to every key it sends", async () => {
@@ -46,31 +145,66 @@ describe("createTenantScopedTable", () => {
     });
   });
 
-  it("refuses a key or item naming another tenant, before sending anything", async () => {
+  it.each(callsWithKey)("%s: refuses a key naming another tenant and sends nothing", async (_, call) => {
     const { client, sent } = recordingClient();
     const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
-    await expect(table.get({ tenantId: "globex", productId: "p1" })).rejects.toBeInstanceOf(TenantIsolationError);
-    await expect(table.put({ tenantId: "globex", productId: "p1" })).rejects.toBeInstanceOf(TenantIsolationError);
-    await expect(table.query({ startKey: { tenantId: "globex", productId: "p1" } })).rejects.toBeInstanceOf(
-      TenantIsolationError,
-    );
+    const orders = createTenantScopedTable({ client, tableName: "orders", tenantId: "acme" });
+    await expectViolation(call(table, { tenantId: "globex", productId: "p9" }, orders), /another tenant's partition/);
     expect(sent).toEqual([]);
   });
 
-  it("refuses expression placeholders that could override the tenant key", async () => {
-    const { client } = recordingClient({ Items: [] });
+  it.each(callsWithKey)("%s: sends the same key naming the caller's own tenant, scoped", async (_, call) => {
+    const { client, sent } = recordingClient({ Attributes: { tenantId: "acme", productId: "p9" }, Items: [] });
     const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
-    await expect(table.query({ values: { ":tenantKey": "globex" } })).rejects.toBeInstanceOf(TenantIsolationError);
+    const orders = createTenantScopedTable({ client, tableName: "orders", tenantId: "acme" });
+    await call(table, { tenantId: "acme", productId: "p9" }, orders);
+    const keys = keysAndItems(sent.map((c) => c.input));
+    expect(keys).toContainEqual(expect.objectContaining({ tenantId: "acme", productId: "p9" }));
+    for (const key of keys) expect(key).toMatchObject({ tenantId: "acme" });
   });
 
-  it("treats an item of another tenant coming back as a violation, never as data", async () => {
-    const { client } = recordingClient({
-      Item: { tenantId: "globex", productId: "p1" },
-      Items: [{ tenantId: "globex" }],
-    });
+  it.each(foreignResults)(
+    "%s: another tenant's item coming back is a violation, never data",
+    async (_, output, call) => {
+      const { client } = recordingClient(output);
+      const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+      await expectViolation(call(table), /returned another tenant's item/);
+    },
+  );
+
+  it.each<[string, (table: TenantTable, values: Item) => Promise<unknown>]>([
+    ["query", (t, values) => t.query({ values })],
+    ["put", (t, values) => t.put({ productId: "p1" }, { condition: "attribute_not_exists(productId)", values })],
+    ["update", (t, values) => t.update({ productId: "p1" }, { update: "SET price = :p", values })],
+    ["delete", (t, values) => t.delete({ productId: "p1" }, { condition: "price = :p", values })],
+    [
+      "transactWrite",
+      (t, values) =>
+        t.transactWrite([{ table: t, put: { productId: "p1" }, options: { condition: "x = :p", values } }]),
+    ],
+  ])("%s: refuses expression placeholders reserved for the tenant key", async (_, call) => {
+    const { client, sent } = recordingClient({ Items: [] });
     const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
-    await expect(table.get({ productId: "p1" })).rejects.toBeInstanceOf(TenantIsolationError);
-    await expect(table.query()).rejects.toBeInstanceOf(TenantIsolationError);
+    await expectViolation(call(table, { ":p": 1, ":tenantKey": "globex" }), /reserved for the tenant key/);
+    expect(sent).toEqual([]);
+  });
+
+  it("offers no scan, nor any operation beyond the checked ones", () => {
+    const { client } = recordingClient();
+    const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+    expect(table).not.toHaveProperty("scan");
+    expect(Object.keys(table).sort()).toEqual([
+      "batchGet",
+      "batchWrite",
+      "delete",
+      "get",
+      "put",
+      "query",
+      "tableName",
+      "tenantId",
+      "transactWrite",
+      "update",
+    ]);
   });
 
   it("returns items and next keys without the tenant key", async () => {
