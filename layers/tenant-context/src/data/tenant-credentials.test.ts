@@ -1,0 +1,120 @@
+import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createTenantCredentials } from "./tenant-credentials.ts";
+
+const roleArn = "arn:aws:iam::123456789012:role/app-tenant-data";
+
+/** An STS client whose credentials last as long as asked, dated by the (possibly fake) clock. */
+function fakeSts() {
+  const send = vi.fn(async ({ input }: AssumeRoleCommand) => ({
+    Credentials: {
+      AccessKeyId: `AK${send.mock.calls.length}`,
+      SecretAccessKey: "secret",
+      SessionToken: "token",
+      Expiration: new Date(Date.now() + (input.DurationSeconds ?? 3600) * 1000),
+    },
+  }));
+  const assumedFor = () => send.mock.calls.map(([command]) => command.input.Tags?.[0]?.Value);
+  return { client: { send } as unknown as STSClient, send, assumedFor };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("createTenantCredentials", () => {
+  it("assumes the role with the tenant's session tag and hands back its credentials", async () => {
+    const { client, send } = fakeSts();
+    const credentials = await createTenantCredentials({ roleArn, sts: client }).forTenant("acme")();
+    expect(send).toHaveBeenCalledOnce();
+    const [command] = send.mock.calls[0] ?? [];
+    expect(command).toBeInstanceOf(AssumeRoleCommand);
+    expect(command?.input).toEqual({
+      RoleArn: roleArn,
+      RoleSessionName: "tenant-acme",
+      DurationSeconds: 3600,
+      Tags: [{ Key: "TenantId", Value: "acme" }],
+    });
+    expect(credentials).toMatchObject({ accessKeyId: "AK1", secretAccessKey: "secret", sessionToken: "token" });
+  });
+
+  it("keeps the session name within the 64 characters STS allows, tagging the full tenant id", async () => {
+    const { client, send } = fakeSts();
+    const tenantId = "t".repeat(80);
+    await createTenantCredentials({ roleArn, sts: client }).forTenant(tenantId)();
+    expect(send.mock.calls[0]?.[0].input).toMatchObject({
+      RoleSessionName: `tenant-${"t".repeat(57)}`,
+      Tags: [{ Key: "TenantId", Value: tenantId }],
+    });
+  });
+
+  it("caches credentials per tenant", async () => {
+    const { client, assumedFor } = fakeSts();
+    const credentials = createTenantCredentials({ roleArn, sts: client });
+    const first = await credentials.forTenant("acme")();
+    expect(await credentials.forTenant("acme")()).toBe(first);
+    const other = await credentials.forTenant("globex")();
+    expect(other.accessKeyId).not.toBe(first.accessKeyId);
+    expect(assumedFor()).toEqual(["acme", "globex"]);
+  });
+
+  it("assumes the role again once the credentials are within the refresh margin of expiry", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
+    const { client, assumedFor } = fakeSts();
+    const provider = createTenantCredentials({
+      roleArn,
+      sts: client,
+      durationSeconds: 900,
+      refreshMarginSeconds: 60,
+    }).forTenant("acme");
+    const first = await provider();
+    vi.setSystemTime(new Date("2026-01-01T00:13:59Z"));
+    expect(await provider()).toBe(first);
+    vi.setSystemTime(new Date("2026-01-01T00:14:01Z"));
+    const refreshed = await provider();
+    expect(refreshed).not.toBe(first);
+    expect(await provider()).toBe(refreshed);
+    expect(assumedFor()).toEqual(["acme", "acme"]);
+  });
+
+  it("shares one AssumeRole among concurrent first calls for a tenant", async () => {
+    const { client, assumedFor } = fakeSts();
+    const credentials = createTenantCredentials({ roleArn, sts: client });
+    const results = await Promise.all([
+      credentials.forTenant("acme")(),
+      credentials.forTenant("acme")(),
+      credentials.forTenant("acme")(),
+    ]);
+    expect(new Set(results).size).toBe(1);
+    expect(assumedFor()).toEqual(["acme"]);
+  });
+
+  it("does not cache a failed AssumeRole: the next call tries again", async () => {
+    const { client, send, assumedFor } = fakeSts();
+    send.mockRejectedValueOnce(new Error("Throttling"));
+    const provider = createTenantCredentials({ roleArn, sts: client }).forTenant("acme");
+    await expect(provider()).rejects.toThrow("Throttling");
+    const credentials = await provider();
+    expect(await provider()).toBe(credentials);
+    expect(assumedFor()).toEqual(["acme", "acme"]);
+  });
+
+  it("keeps at most maxTenants tenants, dropping the least recently used", async () => {
+    const { client, assumedFor } = fakeSts();
+    const credentials = createTenantCredentials({ roleArn, sts: client, maxTenants: 2 });
+    for (const tenant of ["acme", "globex", "acme", "initech", "acme", "globex"]) await credentials.forTenant(tenant)();
+    expect(assumedFor()).toEqual(["acme", "globex", "initech", "globex"]);
+  });
+
+  it("keeps 500 tenants by default", async () => {
+    const { client, send } = fakeSts();
+    const credentials = createTenantCredentials({ roleArn, sts: client });
+    const tenants = Array.from({ length: 501 }, (_, i) => `tenant-${i}`);
+    for (const tenant of tenants) await credentials.forTenant(tenant)();
+    await credentials.forTenant("tenant-500")();
+    await credentials.forTenant("tenant-1")();
+    expect(send).toHaveBeenCalledTimes(501);
+    await credentials.forTenant("tenant-0")();
+    expect(send).toHaveBeenCalledTimes(502);
+  });
+});

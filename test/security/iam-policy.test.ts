@@ -1,0 +1,140 @@
+/**
+ * Tenant isolation in IAM, read from template.yaml: the tenant data role (assumed with session tag
+ * TenantId, see tenant-credentials.ts) reaches only the tenant's own items, secrets and parameters,
+ * and only the services' roles can assume it. Also the Cognito trigger that puts the tenant claim in tokens.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM placeholders, compared literally
+import { describe, expect, it } from "vitest";
+import { type Json, loadTemplate } from "../../tools/local/template.ts";
+
+const TENANT_TAG = "${aws:PrincipalTag/TenantId}";
+/** How a literal `${...}` is written inside `!Sub`. */
+const TENANT_TAG_IN_SUB = "${!aws:PrincipalTag/TenantId}";
+
+const { Resources: resources, Globals: globals } = loadTemplate();
+const role = resources.TenantDataRole?.Properties;
+const statements: Json[] = role.Policies.flatMap((policy: Json) => policy.PolicyDocument.Statement);
+const actionsOf = (statement: Json): string[] => [statement.Action].flat();
+const statementFor = (service: string) => {
+  const found = statements.filter((s) => actionsOf(s).some((action) => action.startsWith(`${service}:`)));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+const ids = (type: string) => Object.keys(resources).filter((id) => resources[id]?.Type === type);
+
+/** Tables whose partition key is the tenant id, less the tenant registry (the services read it with their own role). */
+function tenantTables(): string[] {
+  const registry = globals?.Function.Environment.Variables.TENANTS_TABLE.Ref;
+  expect(ids("AWS::DynamoDB::Table")).toContain(registry);
+  return ids("AWS::DynamoDB::Table").filter(
+    (id) =>
+      id !== registry &&
+      resources[id]?.Properties.KeySchema.some(
+        (key: Json) => key.KeyType === "HASH" && key.AttributeName === "tenantId",
+      ),
+  );
+}
+
+describe("tenant data role", () => {
+  it("has one statement each for DynamoDB, Secrets Manager and SSM, and nothing else", () => {
+    const services = statements.map((s) => [...new Set(actionsOf(s).map((action) => action.split(":")[0]))]);
+    expect(services.sort()).toEqual([["dynamodb"], ["secretsmanager"], ["ssm"]]);
+    expect(statements.every((s) => s.Effect === "Allow" && !s.NotAction && !s.NotResource)).toBe(true);
+  });
+
+  it("allows DynamoDB item operations only on items whose leading key is the session's TenantId tag", () => {
+    const dynamodb = statementFor("dynamodb");
+    expect(dynamodb.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TENANT_TAG] } });
+    for (const action of actionsOf(dynamodb)) {
+      expect(action).toMatch(
+        /^dynamodb:(?:GetItem|BatchGetItem|Query|PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$/,
+      );
+    }
+  });
+
+  it("covers exactly the pooled tables keyed by tenantId, plus the tenants' dedicated tables", () => {
+    const resourcesOf: Json[] = statementFor("dynamodb").Resource;
+    const tables = resourcesOf.flatMap((r) => (r["Fn::GetAtt"]?.[1] === "Arn" ? [r["Fn::GetAtt"][0]] : []));
+    expect(tenantTables().length).toBeGreaterThan(3);
+    expect(tables.sort()).toEqual(tenantTables().sort());
+    expect(resourcesOf.filter((r) => !r["Fn::GetAtt"])).toEqual([
+      { "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}-tenant-*" },
+    ]);
+  });
+
+  it.each([
+    ["secretsmanager", ":secret:/${Stage}/tenants/"],
+    ["ssm", ":parameter/${Stage}/tenants/"],
+  ])("limits %s to the tenant's own path", (service, prefix) => {
+    const statement = statementFor(service);
+    expect(statement.Condition).toBeUndefined();
+    const resource = statement.Resource["Fn::Sub"];
+    expect(typeof resource).toBe("string");
+    expect(resource.endsWith(`${prefix}${TENANT_TAG_IN_SUB}/*`)).toBe(true);
+    expect(resource.split("*")).toHaveLength(2);
+  });
+
+  it("trusts only this stack's roles, asking for a non-empty TenantId session tag", () => {
+    const [trust, ...others] = role.AssumeRolePolicyDocument.Statement;
+    expect(others).toEqual([]);
+    expect(trust).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } },
+      Condition: {
+        ArnLike: {
+          "aws:PrincipalArn": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-*" },
+        },
+        StringLike: { "aws:RequestTag/TenantId": "?*" },
+      },
+    });
+    expect(actionsOf(trust).sort()).toEqual(["sts:AssumeRole", "sts:TagSession"]);
+  });
+
+  it("is assumable, with sts:TagSession, by every function serving the API or tenant events", () => {
+    const assume = resources.TenantServicePolicy?.Properties.PolicyDocument.Statement.find(
+      (s: Json) => s.Sid === "AssumeTenantDataRole",
+    );
+    expect(actionsOf(assume).sort()).toEqual(["sts:AssumeRole", "sts:TagSession"]);
+    expect(assume.Resource["Fn::Sub"]).toBe(
+      `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${role.RoleName["Fn::Sub"]}`,
+    );
+    const tenantFacing = ids("AWS::Serverless::Function").filter((id) =>
+      Object.values<Json>(resources[id]?.Properties.Events ?? {}).some((event) => ["Api", "SQS"].includes(event.Type)),
+    );
+    expect(tenantFacing.length).toBeGreaterThan(5);
+    for (const id of tenantFacing) {
+      const fn = resources[id]?.Properties;
+      expect({ id, role: fn.Role, policies: fn.Policies }).toMatchObject({
+        id,
+        role: undefined,
+        policies: expect.arrayContaining([{ Ref: "TenantServicePolicy" }]),
+      });
+    }
+  });
+});
+
+describe("Cognito pre-token-generation trigger", () => {
+  const [poolId] = ids("AWS::Cognito::UserPool");
+  const lambdaConfig = resources[poolId as string]?.Properties.LambdaConfig;
+  const [functionId] = lambdaConfig.PreTokenGenerationConfig.LambdaArn["Fn::GetAtt"];
+
+  it("is the V2 trigger (claims in access tokens), pointing at the pre-token-generation function", () => {
+    expect(lambdaConfig.PreTokenGenerationConfig).toEqual({
+      LambdaArn: { "Fn::GetAtt": [functionId, "Arn"] },
+      LambdaVersion: "V2_0",
+    });
+    expect(lambdaConfig.PreTokenGeneration).toBeUndefined();
+    expect(resources[functionId]?.Type).toBe("AWS::Serverless::Function");
+    expect(resources[functionId]?.Properties.CodeUri).toBe("functions/pre-token-generation");
+  });
+
+  it("may be invoked by this user pool through cognito-idp", () => {
+    const permissions = ids("AWS::Lambda::Permission").map((id) => resources[id]?.Properties);
+    expect(permissions).toContainEqual({
+      Action: "lambda:InvokeFunction",
+      FunctionName: { "Fn::GetAtt": [functionId, "Arn"] },
+      Principal: "cognito-idp.amazonaws.com",
+      SourceArn: { "Fn::GetAtt": [poolId, "Arn"] },
+    });
+  });
+});
