@@ -89,6 +89,18 @@ describe("createTenantCredentials", () => {
     expect(assumedFor()).toEqual(["acme"]);
   });
 
+  it("shares one AssumeRole among concurrent calls that find the credentials due for refresh", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
+    const { client, assumedFor } = fakeSts();
+    const provider = createTenantCredentials({ roleArn, sts: client, durationSeconds: 900 }).forTenant("acme");
+    const first = await provider();
+    vi.setSystemTime(new Date("2026-01-01T00:14:00Z"));
+    const refreshed = await Promise.all([provider(), provider(), provider()]);
+    expect(new Set(refreshed).size).toBe(1);
+    expect(refreshed[0]).not.toBe(first);
+    expect(assumedFor()).toEqual(["acme", "acme"]);
+  });
+
   it("does not cache a failed AssumeRole: the next call tries again", async () => {
     const { client, send, assumedFor } = fakeSts();
     send.mockRejectedValueOnce(new Error("Throttling"));

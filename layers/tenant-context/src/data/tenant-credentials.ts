@@ -53,11 +53,15 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   return {
     forTenant(tenantId) {
       return async () => {
-        const pending = sessions.get(tenantId);
-        if (pending) {
+        let pending = sessions.get(tenantId);
+        while (pending) {
           const credentials = await pending.catch(() => undefined);
           const expiresAt = credentials?.expiration?.getTime() ?? 0;
           if (credentials && expiresAt - marginMs > Date.now()) return credentials;
+          // Stale or failed: refresh, unless a concurrent call already has; then wait for its answer.
+          const latest = sessions.get(tenantId);
+          if (latest === pending) break;
+          pending = latest;
         }
         const fresh = assume(tenantId);
         sessions.set(tenantId, fresh);
