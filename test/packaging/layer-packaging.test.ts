@@ -1,17 +1,48 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
+import { build, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAll } from "../../tools/local/build.ts";
-import { loadTemplate } from "../../tools/local/template.ts";
+import { buildAll, esbuildOptionsFor } from "../../tools/local/build.ts";
+import { type Json, loadTemplate, repoRoot, resourcesOfType } from "../../tools/local/template.ts";
+
+const template = loadTemplate();
+const LAYER_PACKAGE = "@tenantkit/tenant-context";
+/** Where the layer's sources live: no function bundle may contain a file from here. */
+const layerSources = join(repoRoot, "layers/tenant-context/src") + sep;
+
+/** The template's tenant-context layer (the LayerVersion built from layers/tenant-context). */
+const [layerId] = resourcesOfType(template, "AWS::Serverless::LayerVersion")
+  .filter(([, layer]) => layer.Properties?.ContentUri === "layers/tenant-context")
+  .map(([id]) => id);
+
+/** Every function whose layers (Globals.Function.Layers plus its own; SAM appends lists) include the layer. */
+const layerFunctions = resourcesOfType(template, "AWS::Serverless::Function")
+  .filter(([, fn]) =>
+    [...(template.Globals?.Function?.Layers ?? []), ...(fn.Properties?.Layers ?? [])].some(
+      (layer: Json) => layer?.Ref === layerId,
+    ),
+  )
+  .map(([id, fn]) => ({ id, codeUri: fn.Properties?.CodeUri as string, properties: fn.Metadata?.BuildProperties }));
 
 let out: string;
+/** Each function's esbuild result, rebuilt in memory with the options buildAll used, for its metafile. */
+const rebuilt = new Map<string, { metafile: Metafile; files: { path: string; text: string }[] }>();
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), "tenantkit-packaging-"));
-  await buildAll(loadTemplate(), out);
+  await buildAll(template, out);
+  // buildAll keeps esbuild's metafiles to itself; the same options with `write: false` give them back
+  // (and the bundle, which must match what buildAll wrote, so the metafile describes the shipped file).
+  await Promise.all(
+    layerFunctions.map(async ({ id, codeUri, properties }) => {
+      const result = await build({ ...esbuildOptionsFor(codeUri, properties, join(out, id)), write: false });
+      if (!result.metafile) throw new Error(`${id}: esbuild returned no metafile`);
+      rebuilt.set(id, { metafile: result.metafile, files: result.outputFiles });
+    }),
+  );
 }, 120_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
@@ -21,7 +52,7 @@ async function runInLambdaShape(script: string): Promise<unknown> {
     cwd: out,
     env: {
       PATH: process.env.PATH,
-      NODE_PATH: join(out, "TenantContextLayer/nodejs/node_modules"),
+      NODE_PATH: join(out, layerId as string, "nodejs/node_modules"),
       AWS_REGION: "us-east-1",
       STAGE: "test",
       USER_POOL_ID: "us-east-1_TEST",
@@ -36,27 +67,63 @@ async function runInLambdaShape(script: string): Promise<unknown> {
 }
 
 describe("the layer packaging", () => {
-  it("puts the layer in one file where Lambda resolves /opt/nodejs/node_modules", async () => {
-    const layer = await readFile(
-      join(out, "TenantContextLayer/nodejs/node_modules/@tenantkit/tenant-context/index.js"),
-      "utf8",
-    );
+  it("puts the layer in one file where Lambda resolves /opt/nodejs/node_modules, and nothing else", async () => {
+    expect(layerId, "template.yaml has a LayerVersion built from layers/tenant-context").toBeDefined();
+    const layerRoot = join(out, layerId as string);
+    const files = (await readdir(layerRoot, { recursive: true, withFileTypes: true }))
+      .filter((entry) => !entry.isDirectory())
+      .map((entry) => relative(layerRoot, join(entry.parentPath, entry.name)).split(sep).join("/"))
+      .sort();
+    expect(files).toEqual([
+      "nodejs/node_modules/@tenantkit/tenant-context/index.js",
+      "nodejs/node_modules/@tenantkit/tenant-context/index.js.map",
+    ]);
+    const layer = await readFile(join(layerRoot, files[0] as string), "utf8");
     expect(layer).toContain("tenant isolation violation");
   });
 
-  it("keeps the layer out of every function bundle: they require it instead", async () => {
-    for (const fn of [
-      "AuthorizerFunction",
-      "ProductsFunction",
-      "ProductsExportFunction",
-      "PreTokenGenerationFunction",
-    ]) {
-      const bundle = await readFile(join(out, fn, "handler.js"), "utf8");
-      expect(bundle, fn).toContain('require("@tenantkit/tenant-context")');
-      expect(bundle, fn).not.toContain("tenant isolation violation");
-      expect(bundle, fn).not.toContain("AssumeRoleCommand");
+  it("derives the layer's functions from the template, each building the layer as an external", () => {
+    expect(layerFunctions.length, `no function of template.yaml uses ${layerId}`).toBeGreaterThan(0);
+    for (const [id, fn] of resourcesOfType(template, "AWS::Serverless::Function")) {
+      const usesLayer = layerFunctions.some((layerFunction) => layerFunction.id === id);
+      const external = (fn.Metadata?.BuildProperties?.External ?? []).includes(LAYER_PACKAGE);
+      // With the layer and not external: a second copy. External without the layer: nothing to require.
+      expect(external, `${id}: uses the layer ${usesLayer}, builds ${LAYER_PACKAGE} as external ${external}`).toBe(
+        usesLayer,
+      );
     }
   });
+
+  it.each(layerFunctions.map(({ id }) => [id]))(
+    "keeps the layer out of the %s bundle: no layer source in it, it requires the layer instead",
+    async (id) => {
+      const built = rebuilt.get(id);
+      if (!built) throw new Error(`${id} was not rebuilt`);
+      // The metafile describes the files buildAll wrote, byte for byte (bundle and map).
+      expect(built.files.length, id).toBeGreaterThan(0);
+      for (const file of built.files) {
+        expect(file.text, relative(out, file.path)).toBe(await readFile(file.path, "utf8"));
+      }
+      // A copy of the layer shows up as its sources among the inputs, however it was imported
+      // (the package name with the external dropped, a relative path, a re-export through shared code).
+      const inputs = Object.keys(built.metafile.inputs).map((input) => resolve(input));
+      expect(inputs.length, id).toBeGreaterThan(0);
+      expect(
+        inputs.filter((input) => input.startsWith(layerSources) || input.includes(`/node_modules/${LAYER_PACKAGE}/`)),
+        `${id} bundles layer sources`,
+      ).toEqual([]);
+      // Each entry bundle requires the layer at run time instead.
+      const entries = Object.entries(built.metafile.outputs).filter(([, output]) => output.entryPoint);
+      expect(entries.length, id).toBeGreaterThan(0);
+      for (const [path, output] of entries) {
+        expect(
+          output.imports.some((imported) => imported.path === LAYER_PACKAGE && imported.external),
+          `${id}: ${path} imports ${LAYER_PACKAGE} as an external`,
+        ).toBe(true);
+        expect(await readFile(resolve(path), "utf8"), path).toContain(`require("${LAYER_PACKAGE}")`);
+      }
+    },
+  );
 
   it("runs the built authorizer with the layer resolved from the layer folder", async () => {
     const result = await runInLambdaShape(`
@@ -105,7 +172,7 @@ describe("the layer packaging", () => {
         `const { requireEnv } = require("@tenantkit/tenant-context");
          try { requireEnv("TENANTKIT_NOT_SET"); } catch (e) { console.log(e.stack.split("\\n")[1]); }`,
       ],
-      { cwd: out, env: { PATH: process.env.PATH, NODE_PATH: join(out, "TenantContextLayer/nodejs/node_modules") } },
+      { cwd: out, env: { PATH: process.env.PATH, NODE_PATH: join(out, layerId as string, "nodejs/node_modules") } },
     );
     expect(stdout).toMatch(/layers\/tenant-context\/src\/config\.ts:\d+/);
   });
