@@ -49,10 +49,13 @@ export interface TenantRegistryOptions {
 
 const MISSING = Symbol("missing");
 
-/** How long records are trusted: TENANT_REGISTRY_MAX_AGE_SECONDS (from the template), else 30 s. */
+/** A deactivated tenant must be refused within a minute, so no record is trusted for longer. */
+const REGISTRY_MAX_AGE_LIMIT_SECONDS = 60;
+
+/** How long records are trusted: TENANT_REGISTRY_MAX_AGE_SECONDS (from the template), else 30 s; at most 60 s. */
 export function registryMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env.TENANT_REGISTRY_MAX_AGE_SECONDS ?? 30);
-  return Number.isFinite(value) && value >= 0 ? value : 30;
+  return Number.isFinite(value) && value >= 0 ? Math.min(value, REGISTRY_MAX_AGE_LIMIT_SECONDS) : 30;
 }
 
 /**
