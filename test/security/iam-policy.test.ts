@@ -77,17 +77,27 @@ describe("tenant data role", () => {
   it("trusts only this stack's roles, asking for a non-empty TenantId session tag", () => {
     const [trust, ...others] = role.AssumeRolePolicyDocument.Statement;
     expect(others).toEqual([]);
-    expect(trust).toMatchObject({
+    expect(trust).toEqual({
       Effect: "Allow",
       Principal: { AWS: { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } },
+      Action: expect.anything(),
       Condition: {
         ArnLike: {
           "aws:PrincipalArn": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-*" },
         },
+        // a stack named "<this>-staging" has roles matching the prefix too, but not this stack's tag
+        StringEquals: { "aws:PrincipalTag/tenantkit:stack": { Ref: "AWS::StackName" } },
         StringLike: { "aws:RequestTag/TenantId": "?*" },
       },
     });
     expect(actionsOf(trust).sort()).toEqual(["sts:AssumeRole", "sts:TagSession"]);
+  });
+
+  it("every function's role carries the stack tag the trust policy asks for (SAM tags the generated role)", () => {
+    expect(globals?.Function.Tags).toEqual({ "tenantkit:stack": { Ref: "AWS::StackName" } });
+    for (const id of ids("AWS::Serverless::Function")) {
+      expect({ id, tag: resources[id]?.Properties.Tags?.["tenantkit:stack"] }).toEqual({ id, tag: undefined });
+    }
   });
 
   it("is assumable, with sts:TagSession, by every function serving the API or tenant events", () => {
