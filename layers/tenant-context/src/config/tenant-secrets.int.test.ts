@@ -36,7 +36,12 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
   });
 
   it("cannot reach another tenant's secret: the same name resolves inside the caller's own folder", async () => {
-    await expect(secrets.forTenant(blue).get("payments/api-key")).rejects.toThrow();
+    await expect(secrets.forTenant(blue).get("payments/api-key")).rejects.toThrow(/can't find the specified secret/);
+    await admin.send(
+      new CreateSecretCommand({ Name: `/${stage}/tenants/${blue}/payments/api-key`, SecretString: "blue-key-1" }),
+    );
+    expect(await secrets.forTenant(blue).get("payments/api-key")).toBe("blue-key-1");
+    expect(await secrets.forTenant(red).get("payments/api-key")).toBe("red-key-1");
   });
 
   it("refuses names that try to leave the tenant's folder", async () => {

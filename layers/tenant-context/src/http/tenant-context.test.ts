@@ -281,6 +281,38 @@ describe("tenantContext logs", () => {
   });
 });
 
+describe("c.var.secrets", () => {
+  it("reads the caller's tenant's secrets, and only theirs", async () => {
+    const asked: string[] = [];
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: noData,
+        verifier: refusingVerifier(),
+        registry: activeTenantRegistry(),
+        secrets: {
+          forTenant: (tenantId) => ({
+            get: async (name) => {
+              asked.push(`${tenantId}:${name}`);
+              return `${tenantId}-value`;
+            },
+            getJson: async <T>(name: string) => {
+              asked.push(`${tenantId}:${name}`);
+              return { tenantId } as T;
+            },
+          }),
+        },
+      }),
+    );
+    app.get("/secret", async (c) =>
+      c.json({ key: await c.var.secrets.get("payments/api-key"), hook: await c.var.secrets.getJson("webhook") }),
+    );
+    const res = await app.request("/secret", {}, authorizerEvent());
+    expect(await res.json()).toEqual({ key: "acme-value", hook: { tenantId: "acme" } });
+    expect(asked).toEqual(["acme:payments/api-key", "acme:webhook"]);
+  });
+});
+
 describe("requireRole", () => {
   it("lets a caller with the role through", async () => {
     expect((await buildApp().request("/admin-only", {}, authorizerEvent("tenant-admin"))).status).toBe(200);
