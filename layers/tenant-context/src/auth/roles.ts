@@ -1,5 +1,6 @@
 /** The roles a caller can hold, taken from Cognito groups. */
 
+/** Every role, as the Cognito group of the same name; `requireRole` takes these. */
 export const ROLES = ["system-admin", "tenant-admin", "tenant-user"] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -29,7 +29,12 @@ export interface TenantSecretsOptions {
   maxTenants?: number;
 }
 
-/** The full Secrets Manager name of a tenant's secret. */
+/**
+ * The full Secrets Manager name of a tenant's secret.
+ *
+ * @example
+ * tenantSecretName("prod", "acme", "payment-provider/api-key"); // "/prod/tenants/acme/payment-provider/api-key"
+ */
 export function tenantSecretName(stage: string, tenantId: string, name: string): string {
   if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name '${name}'`);
   return `/${stage}/tenants/${tenantId}/${name}`;

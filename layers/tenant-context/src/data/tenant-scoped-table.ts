@@ -59,7 +59,15 @@ export type TransactionWrite =
   | { table: TenantTable; delete: Item; options?: ConditionOptions }
   | { table: TenantTable; conditionCheck: Item; options: ConditionOptions & { condition: string } };
 
-/** Thrown when a write's condition does not hold; services translate it (404, 409, ...). */
+/**
+ * Thrown when a write's condition does not hold; services translate it (404, 409, ...).
+ *
+ * @example
+ * try { await table.put(item, { condition: "attribute_not_exists(productId)" }); } catch (error) {
+ *   if (error instanceof ConditionFailedError) throw new ConflictError("That product exists.");
+ *   throw error;
+ * }
+ */
 export class ConditionFailedError extends Error {
   /** for transactions: which writes failed their condition, by position */
   readonly failedIndexes: number[];

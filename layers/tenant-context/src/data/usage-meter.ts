@@ -17,7 +17,15 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
 
 const dayOf = (now: Date) => now.toISOString().slice(0, 10);
 
-/** Thrown when a tenant has used up its quota for today. */
+/**
+ * Thrown when a tenant has used up its quota for today.
+ *
+ * @example
+ * try { await countRequest(usage, quota); } catch (error) {
+ *   if (error instanceof QuotaExceededError) throw new TooManyRequestsError("Quota used up.", error.retryAfterSeconds);
+ *   throw error;
+ * }
+ */
 export class QuotaExceededError extends Error {
   readonly retryAfterSeconds: number;
 
@@ -52,7 +60,12 @@ export async function countRequest(usage: TenantTable, quota: number, now = new 
   }
 }
 
-/** How many requests the tenant has made today (0 when none). */
+/**
+ * How many requests the tenant has made today (0 when none).
+ *
+ * @example
+ * const { day, requests } = await usageToday(c.var.data.table(USAGE_TABLE_NAME)); // { day: "2026-05-01", requests: 42 }
+ */
 export async function usageToday(usage: TenantTable, now = new Date()): Promise<UsageToday> {
   const day = dayOf(now);
   const item = await usage.get<{ requests?: number }>({ day });

@@ -37,7 +37,13 @@ function shardOf(eventId: string): string {
   return String(createHash("sha256").update(eventId).digest().readUInt8(0) % OUTBOX_SHARDS);
 }
 
-/** The outbox item for a prepared event, without the tenant key (the tenant-scoped table adds it). */
+/**
+ * The outbox item for a prepared event, without the tenant key (the tenant-scoped table adds it).
+ *
+ * @example
+ * const prepared = publisher.prepare({ tenantId: "acme", type: "OrderPlaced", data: { orderId } });
+ * await c.var.data.table("outbox").put(outboxItem(prepared));
+ */
 export function outboxItem(prepared: PreparedEvent<object>, now = new Date()): Omit<OutboxRecord, "tenantId"> {
   const { eventId } = prepared.detail;
   return { eventId, entry: prepared.entry, createdAt: now.toISOString(), shard: shardOf(eventId) };
@@ -57,7 +63,15 @@ export interface StagedEvent<T extends object = Record<string, unknown>> {
   publish(): Promise<boolean>;
 }
 
-/** Stages a prepared event in a tenant's outbox table (used by `c.var.events.stage`). */
+/**
+ * Stages a prepared event in a tenant's outbox table (used by `c.var.events.stage`).
+ *
+ * @example
+ * const prepared = publisher.prepare({ tenantId, correlationId, type: "OrderPlaced", data });
+ * const staged = stageEvent(prepared, outbox, publisher);
+ * await orders.transactWrite([{ table: orders, put: order }, staged.write]);
+ * await staged.publish();
+ */
 export function stageEvent<T extends object>(
   prepared: PreparedEvent<T>,
   outbox: TenantTable,

@@ -76,7 +76,13 @@ export interface EventPublisher extends EventSender {
   publish<T extends object>(event: NewTenantEvent<T>): Promise<TenantEventDetail<T>>;
 }
 
-/** Some events could not be published after every retry; `failed` lists them (a subset of what was sent). */
+/**
+ * Some events could not be published after every retry; `failed` lists them (a subset of what was sent).
+ *
+ * @example
+ * try { await sender.send(records.map((record) => record.entry)); }
+ * catch (error) { if (!(error instanceof EventPublishError)) throw error; unsent = new Set(error.failed); }
+ */
 export class EventPublishError extends Error {
   readonly failed: EventEntry[];
 

@@ -34,7 +34,12 @@ export interface TenantEvent<T extends object = Record<string, unknown>> extends
   source: string;
 }
 
-/** The event does not follow the contract; retrying will not help (it ends in the dead-letter queue). */
+/**
+ * The event does not follow the contract; retrying will not help (it ends in the dead-letter queue).
+ *
+ * @example
+ * if (typeof event.data.orderId !== "string") throw new MalformedEventError("OrderPlaced without orderId");
+ */
 export class MalformedEventError extends Error {
   constructor(reason: string) {
     super(`malformed event: ${reason}`);

@@ -24,7 +24,13 @@ export interface TenantEventsOptions {
   outbox: (() => TenantTable) | undefined;
 }
 
-/** Binds a publisher to one request; the tenant-context middleware does this for every request. */
+/**
+ * Binds a publisher to one request; the tenant-context middleware does this for every request.
+ *
+ * @example
+ * const events = createTenantEvents({ publisher, tenantId, correlationId, outbox: () => data.table("outbox") });
+ * await events.publish("ProductCreated", { productId });
+ */
 export function createTenantEvents(options: TenantEventsOptions): TenantEvents {
   const { tenantId, correlationId } = options;
   const publisher = () => {

@@ -1,5 +1,6 @@
 /** The one error model: named error classes that map to RFC 9457 `application/problem+json`. */
 
+/** The media type of every error answer (RFC 9457). */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 /** A field-level complaint inside a 400 problem. */
@@ -49,7 +50,12 @@ export class ProblemError extends Error {
   }
 }
 
-/** 400: the request is malformed; names every offending field. */
+/**
+ * 400: the request is malformed; names every offending field.
+ *
+ * @example
+ * throw new ValidationError([{ location: "query", field: "cursor", message: "is not a valid cursor" }]);
+ */
 export class ValidationError extends ProblemError {
   readonly errors: FieldError[];
 
@@ -67,7 +73,12 @@ export class ValidationError extends ProblemError {
   }
 }
 
-/** 401: no credentials, or credentials that do not verify. The reason is logged, never sent. */
+/**
+ * 401: no credentials, or credentials that do not verify. The reason is logged, never sent.
+ *
+ * @example
+ * if (!match) throw new UnauthorizedError("no bearer token");
+ */
 export class UnauthorizedError extends ProblemError {
   readonly reason: string;
 
@@ -77,35 +88,60 @@ export class UnauthorizedError extends ProblemError {
   }
 }
 
-/** 403: the caller is known but may not do this. */
+/**
+ * 403: the caller is known but may not do this.
+ *
+ * @example
+ * throw new ForbiddenError(`The ${tier} tier does not include ${feature}.`);
+ */
 export class ForbiddenError extends ProblemError {
   constructor(detail = "You may not perform this action.") {
     super(403, "Forbidden", detail);
   }
 }
 
-/** 404: the resource does not exist for this tenant (another tenant's resource is also 404). */
+/**
+ * 404: the resource does not exist for this tenant (another tenant's resource is also 404).
+ *
+ * @example
+ * if (!order) throw new NotFoundError("order", id); // "No order with id '<id>'."
+ */
 export class NotFoundError extends ProblemError {
   constructor(resource: string, id?: string) {
     super(404, "Not Found", id ? `No ${resource} with id '${id}'.` : `No such ${resource}.`);
   }
 }
 
-/** 409: the request conflicts with the current state. */
+/**
+ * 409: the request conflicts with the current state.
+ *
+ * @example
+ * throw new ConflictError(`The email '${input.email}' belongs to an existing user.`);
+ */
 export class ConflictError extends ProblemError {
   constructor(detail: string) {
     super(409, "Conflict", detail);
   }
 }
 
-/** 413: the request body is larger than the API accepts. */
+/**
+ * 413: the request body is larger than the API accepts.
+ *
+ * @example
+ * app.use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new PayloadTooLargeError(MAX_BODY_BYTES); } }));
+ */
 export class PayloadTooLargeError extends ProblemError {
   constructor(limitBytes: number) {
     super(413, "Payload Too Large", `The request body must not exceed ${limitBytes} bytes.`);
   }
 }
 
-/** 503: a dependency is unavailable or throttling after retries; the client may retry. */
+/**
+ * 503: a dependency is unavailable or throttling after retries; the client may retry.
+ *
+ * @example
+ * throw new ServiceUnavailableError("This tenant's data is moving; retry shortly.", 5); // Retry-After: 5
+ */
 export class ServiceUnavailableError extends ProblemError {
   constructor(detail = "A dependency is temporarily unavailable; retry later.", retryAfterSeconds = 1) {
     super(503, "Service Unavailable", detail, { "Retry-After": String(retryAfterSeconds) });
@@ -115,6 +151,9 @@ export class ServiceUnavailableError extends ProblemError {
 /**
  * 500 that reveals nothing: code tried to touch a key outside the caller's tenant. Always a
  * defect, logged as a security event by the error mapper.
+ *
+ * @example
+ * if (item.tenantId !== tenantId) throw new TenantIsolationError(`get on ${tableName} returned another tenant's item`);
  */
 export class TenantIsolationError extends ProblemError {
   readonly violation: string;
@@ -158,7 +197,12 @@ export function toProblemError(error: unknown): ProblemError {
   return new ProblemError(500, "Internal Server Error");
 }
 
-/** The HTTP response for a problem, with `application/problem+json`. */
+/**
+ * The HTTP response for a problem, with `application/problem+json`.
+ *
+ * @example
+ * return problemResponse(new NotFoundError("route"), { [CORRELATION_HEADER]: c.var.correlationId });
+ */
 export function problemResponse(problem: ProblemError, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(problem.toProblem()), {
     status: problem.status,
@@ -166,7 +210,12 @@ export function problemResponse(problem: ProblemError, headers: Record<string, s
   });
 }
 
-/** 429: the tenant's quota or rate is used up; `Retry-After` says when to come back. */
+/**
+ * 429: the tenant's quota or rate is used up; `Retry-After` says when to come back.
+ *
+ * @example
+ * throw new TooManyRequestsError("This tenant has used its daily request quota.", error.retryAfterSeconds);
+ */
 export class TooManyRequestsError extends ProblemError {
   constructor(detail: string, retryAfterSeconds: number) {
     super(429, "Too Many Requests", detail, { "Retry-After": String(retryAfterSeconds) });

@@ -6,7 +6,12 @@ import { ValidationError } from "./errors.ts";
 /** Deepest nesting of objects and arrays a request body may have: DynamoDB itself stops at 32. */
 export const MAX_JSON_DEPTH = 32;
 
-/** The deepest nesting of `{`/`[` in JSON text, ignoring brackets inside strings. */
+/**
+ * The deepest nesting of `{`/`[` in JSON text, ignoring brackets inside strings.
+ *
+ * @example
+ * jsonDepth('{"a":[1,{"b":{}}]}'); // 4
+ */
 export function jsonDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
@@ -28,6 +33,9 @@ export function jsonDepth(text: string): number {
 /**
  * Middleware that answers 400 naming the body when a JSON body nests deeper than `MAX_JSON_DEPTH`, before anything
  * parses it. The text is cached by Hono, so validators read it again without a second read.
+ *
+ * @example
+ * app.use(limitJsonDepth());
  */
 export const limitJsonDepth = (): MiddlewareHandler =>
   async function limitJsonDepth(c, next) {

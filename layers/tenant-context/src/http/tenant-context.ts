@@ -106,6 +106,7 @@ async function meter(
   }
 }
 
+/** The request header a correlation id is taken from (when well formed); every response echoes it. */
 export const CORRELATION_HEADER = "X-Correlation-Id";
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -383,5 +384,10 @@ function errorResponse(error: unknown, c: Context<TenantEnv>): Response {
  */
 export const handleError: ErrorHandler<TenantEnv> = (error, c) => errorResponse(error, c);
 
-/** 404 problem+json for routes the app does not have. Register with `app.notFound(handleNotFound)`. */
+/**
+ * 404 problem+json for routes the app does not have. Register with `app.notFound(handleNotFound)`.
+ *
+ * @example
+ * app.notFound(handleNotFound);
+ */
 export const handleNotFound: NotFoundHandler<TenantEnv> = () => problemResponse(new NotFoundError("route"));

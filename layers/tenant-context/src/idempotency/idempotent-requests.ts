@@ -28,7 +28,12 @@ const KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 /** Response headers worth repeating; the correlation id is the new request's own. */
 const STORED_HEADERS = ["content-type", "location"];
 
-/** 422: the key was used before with a different request body. */
+/**
+ * 422: the key was used before with a different request body.
+ *
+ * @example
+ * if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
+ */
 export class IdempotencyKeyReusedError extends ProblemError {
   constructor() {
     super(
@@ -39,7 +44,12 @@ export class IdempotencyKeyReusedError extends ProblemError {
   }
 }
 
-/** 409: a request with the same key is still running. Retrying shortly gets its answer. */
+/**
+ * 409: a request with the same key is still running. Retrying shortly gets its answer.
+ *
+ * @example
+ * if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotentRequestInProgressError();
+ */
 export class IdempotentRequestInProgressError extends ProblemError {
   constructor() {
     super(409, "Conflict", `A request with this ${IDEMPOTENCY_HEADER} is still being processed; retry shortly.`, {

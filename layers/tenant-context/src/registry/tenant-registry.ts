@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { LRUCache } from "lru-cache";
 
+/** The tiers a tenant can be on; each has its own limits and features in the tier configuration. */
 export const TIERS = ["basic", "standard", "premium", "enterprise"] as const;
 export type Tier = (typeof TIERS)[number];
 
@@ -52,7 +53,12 @@ const MISSING = Symbol("missing");
 /** A deactivated tenant must be refused within a minute, so no record is trusted for longer. */
 const REGISTRY_MAX_AGE_LIMIT_SECONDS = 60;
 
-/** How long records are trusted: TENANT_REGISTRY_MAX_AGE_SECONDS (from the template), else 30 s; at most 60 s. */
+/**
+ * How long records are trusted: TENANT_REGISTRY_MAX_AGE_SECONDS (from the template), else 30 s; at most 60 s.
+ *
+ * @example
+ * const settleSeconds = registryMaxAgeSeconds(); // until every cached copy of a changed record has expired
+ */
 export function registryMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env.TENANT_REGISTRY_MAX_AGE_SECONDS ?? 30);
   return Number.isFinite(value) && value >= 0 ? Math.min(value, REGISTRY_MAX_AGE_LIMIT_SECONDS) : 30;

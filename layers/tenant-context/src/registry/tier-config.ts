@@ -17,7 +17,12 @@ export type TierConfig = Record<Tier, TierSettings>;
 /** Tier configuration changes rarely: cache it for a minute rather than Powertools' default 5 s. */
 export const TIER_CONFIG_MAX_AGE_SECONDS = 60;
 
-/** Reads the settings of one tier; a tier missing from the configuration is a deployment defect. */
+/**
+ * Reads the settings of one tier; a tier missing from the configuration is a deployment defect.
+ *
+ * @example
+ * const { tenantDailyQuota, features } = await tierSettings(c.var.config, c.var.tenant.tier);
+ */
 export async function tierSettings(config: AppConfig, tier: Tier): Promise<TierSettings> {
   const tiers = await config.getJson<TierConfig>("tiers", TIER_CONFIG_MAX_AGE_SECONDS);
   const settings = tiers[tier];

@@ -20,7 +20,12 @@ import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
 
-/** A registry in which every tenant asked about exists and is ACTIVE on `tier` (or as `overrides` say). */
+/**
+ * A registry in which every tenant asked about exists and is ACTIVE on `tier` (or as `overrides` say).
+ *
+ * @example
+ * const app = createProductsApp({ registry: activeTenantRegistry({ tier: "premium" }), verifier: refusingVerifier() });
+ */
 export function activeTenantRegistry(overrides: Partial<TenantRecord> = {}): TenantRegistry {
   return {
     get: async (tenantId) => ({
@@ -35,7 +40,12 @@ export function activeTenantRegistry(overrides: Partial<TenantRecord> = {}): Ten
   };
 }
 
-/** Configuration that answers every name with the given values. */
+/**
+ * Configuration that answers every name with the given values.
+ *
+ * @example
+ * const config = fixedAppConfig({ tiers: { basic: { features: { auditExport: false } } } });
+ */
 export function fixedAppConfig(values: Record<string, unknown>): AppConfig {
   return {
     async getJson<T>(name: string) {
@@ -47,7 +57,14 @@ export function fixedAppConfig(values: Record<string, unknown>): AppConfig {
 
 export { InMemoryIdempotencyPersistence } from "../idempotency/in-memory-persistence.ts";
 
-/** A data source that fails the test if a request gets as far as the database (for validation tests). */
+/**
+ * A data source that fails the test if a request gets as far as the database (for validation tests).
+ *
+ * @example
+ * const app = createProductsApp({
+ *   dataSource: unreachableDataSource(), verifier: refusingVerifier(), registry: activeTenantRegistry(),
+ * });
+ */
 export function unreachableDataSource(): TenantDataSource {
   return {
     forTenant: () => ({
@@ -61,7 +78,12 @@ export function unreachableDataSource(): TenantDataSource {
   };
 }
 
-/** A token verifier that refuses every token (401), for requests that arrive without an authorizer. */
+/**
+ * A token verifier that refuses every token (401), for requests that arrive without an authorizer.
+ *
+ * @example
+ * app.use(tenantContext({ verifier: refusingVerifier(), registry: activeTenantRegistry() }));
+ */
 export function refusingVerifier(): TokenVerifier {
   return {
     verify: async () => {
