@@ -7,11 +7,13 @@ import {
   limitJsonDepth,
   PayloadTooLargeError,
   ProblemError,
+  publicRequestContext,
   type TenantContextOptions,
   type TenantEnv,
   tenantContext,
   ValidationError,
 } from "@tenantkit/tenant-context";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
@@ -46,21 +48,30 @@ export function fieldErrors(error: ZodError, target: string): FieldError[] {
  * app.openapi(getProductRoute, async (c) => c.json(await getProduct(store(c), c.req.valid("param").id), 200));
  */
 export function createServiceApp(options: TenantContextOptions = {}): OpenAPIHono<TenantEnv> {
-  const app = createPublicApp();
-  app.use(tenantContext(options));
-  return app;
+  return newApp(tenantContext(options));
 }
 
 /**
- * An app for routes without a tenant (public sign-up): the same validation, limits and error
- * model as `createServiceApp`, but no tenant context, so `c.var.tenant` does not exist.
+ * An app for routes without a tenant (public sign-up): the same validation, limits, error model,
+ * correlation id, logs and metrics as `createServiceApp`, but no tenant context, so `c.var.tenant`
+ * does not exist.
+ *
+ * @example
+ * const app = createPublicApp();
+ * app.openapi(registerRoute, async (c) => c.json(await register(c.req.valid("json")), 201));
  */
 export function createPublicApp(): OpenAPIHono<TenantEnv> {
+  return newApp(publicRequestContext());
+}
+
+function newApp(context: MiddlewareHandler<TenantEnv>): OpenAPIHono<TenantEnv> {
   const app = new OpenAPIHono<TenantEnv>({
     defaultHook: (result) => {
       if (!result.success) throw new ValidationError(fieldErrors(result.error, result.target));
     },
   });
+  // First, so that every request, refused ones included, has a correlation id and is in the metrics.
+  app.use(context);
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

@@ -54,10 +54,10 @@ export {
 } from "./http/errors.ts";
 export { jsonDepth, limitJsonDepth, MAX_JSON_DEPTH } from "./http/json-depth.ts";
 export {
-  CORRELATION_HEADER,
   handleError,
   handleNotFound,
   type LambdaBindings,
+  publicRequestContext,
   requireRole,
   type Tenant,
   type TenantContextOptions,
@@ -66,6 +66,7 @@ export {
   USAGE_TABLE_NAME,
 } from "./http/tenant-context.ts";
 export * from "./idempotency/index.ts";
+export { CORRELATION_HEADER, correlationIdOf } from "./observability/correlation.ts";
 export { logger } from "./observability/logger.ts";
 export { MetricUnit, metrics } from "./observability/metrics.ts";
 export {

@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
@@ -38,11 +38,11 @@ const config: AppConfig = {
     }) as T,
 };
 
-const event = (authorization?: string) =>
+const event = (authorization?: string, headers: Record<string, string> = {}) =>
   ({
     type: "REQUEST",
     methodArn,
-    headers: authorization ? { authorization } : {},
+    headers: { ...headers, ...(authorization && { authorization }) },
     requestContext: { requestId: "r1" },
   }) as unknown as APIGatewayRequestAuthorizerEvent;
 
@@ -94,6 +94,49 @@ describe("createAuthorizer and tiers", () => {
   it("admits a migrating tenant (the service answers a retryable 503)", async () => {
     const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "MIGRATING" }), config });
     expect((await authorize(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
+  });
+});
+
+describe("createAuthorizer logs", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** The JSON lines the authorizer writes (Powertools: INFO to stdout, WARN and above to stderr). */
+  function capturedLines(): () => Record<string, unknown>[] {
+    const written: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    }
+    return () =>
+      written
+        .flatMap((chunk) => chunk.split("\n"))
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line));
+  }
+
+  it("tags its lines with tenant, tier, user and the correlation id the service will use", async () => {
+    const lines = capturedLines();
+    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "INACTIVE" }), config });
+    await authorize(event("Bearer good", { "x-correlation-id": "corr-9" }));
+    expect(lines().find((line) => line.message === "tenant is not active")).toMatchObject({
+      tenant_id: "acme",
+      tier: "basic",
+      user_id: "u1",
+      correlation_id: "corr-9",
+    });
+  });
+
+  it("falls back to API Gateway's request id, also for a malformed header, and never logs the token", async () => {
+    const lines = capturedLines();
+    const authorize = createAuthorizer({ verifier, registry: registryWith({}), config });
+    await expect(authorize(event("Bearer bad", { "X-Correlation-Id": "not valid!" }))).rejects.toThrow();
+    const refused = lines().find((line) => line.message === "token refused");
+    expect(refused).toMatchObject({ correlation_id: "r1", reason: "bad token" });
+    expect(JSON.stringify(lines())).not.toContain("Bearer");
   });
 });
 

@@ -3,6 +3,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { awsRegion, requireEnv } from "../config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
+import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
 import { logger } from "../observability/logger.ts";
 import { createTenantRegistry, type TenantRegistry, type TenantStatus } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
@@ -31,11 +32,15 @@ export interface AuthorizerContext {
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+/** A request header's value, whatever the case of its name as API Gateway passes it on. */
+function header(event: APIGatewayRequestAuthorizerEvent, wanted: string): string | undefined {
   const headers = event.headers ?? {};
-  const name = Object.keys(headers).find((h) => h.toLowerCase() === "authorization");
-  const match = name ? /^Bearer ([^\s]+)$/i.exec(headers[name] ?? "") : null;
-  return match?.[1];
+  const name = Object.keys(headers).find((h) => h.toLowerCase() === wanted.toLowerCase());
+  return name ? headers[name] : undefined;
+}
+
+function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+  return /^Bearer ([^\s]+)$/i.exec(header(event, "authorization") ?? "")?.[1];
 }
 
 /**
@@ -77,7 +82,10 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
 
   return async function authorize(event) {
     logger.resetKeys();
-    logger.appendKeys({ correlation_id: event.requestContext?.requestId });
+    // The same id the service's log lines will carry for this request.
+    logger.appendKeys({
+      correlation_id: correlationIdOf(header(event, CORRELATION_HEADER), event.requestContext?.requestId),
+    });
     try {
       const token = bearerToken(event);
       if (!token) throw new UnauthorizedError("no bearer token");

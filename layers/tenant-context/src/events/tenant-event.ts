@@ -1,5 +1,6 @@
 /** The event contract every Tenantkit service publishes and consumes: EventBridge envelope, tenant-stamped detail. */
 import { TENANT_ID_PATTERN } from "../auth/token-verifier.ts";
+import { CORRELATION_ID_PATTERN } from "../observability/correlation.ts";
 
 /** Every source is `tenantkit.<service>`, e.g. `tenantkit.orders`, `tenantkit.tenants`. */
 export const EVENT_SOURCE_PREFIX = "tenantkit.";
@@ -11,7 +12,6 @@ export const EVENT_TYPE_PATTERN = /^[A-Z][A-Za-z0-9]{0,127}$/;
 export const EVENT_SOURCE_PATTERN = /^tenantkit\.[a-z][a-z0-9-]{0,63}$/;
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** The EventBridge `Detail` of every Tenantkit event. */

@@ -11,7 +11,14 @@ import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
 import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
-import { handleError, NO_TIER, requireRole, type TenantEnv, tenantContext } from "./tenant-context.ts";
+import {
+  handleError,
+  NO_TIER,
+  publicRequestContext,
+  requireRole,
+  type TenantEnv,
+  tenantContext,
+} from "./tenant-context.ts";
 
 // The metrics instance reads its namespace from the environment when the module loads, as on Lambda.
 vi.hoisted(() => {
@@ -281,6 +288,41 @@ describe("tenantContext logs", () => {
   });
 });
 
+describe("publicRequestContext", () => {
+  function publicApp() {
+    const app = new Hono<TenantEnv>();
+    app.use(publicRequestContext());
+    app.onError(handleError);
+    app.post("/registrations", (c) => {
+      c.var.logger.info("signing up");
+      return c.json({ ok: true }, 201);
+    });
+    app.post("/broken", () => {
+      throw new Error("boom");
+    });
+    return app;
+  }
+
+  it("gives a request without a tenant its correlation id, logs and metrics under the tier 'none'", async () => {
+    const res = await handle(publicApp())(
+      restEvent("/registrations", { method: "POST", headers: { "X-Correlation-Id": "sign-up-1" } }),
+      lambdaContext,
+    );
+    expect(res.statusCode).toBe(201);
+    expect(res.multiValueHeaders?.["x-correlation-id"]).toEqual(["sign-up-1"]);
+    expect(logs().find((line) => line.message === "signing up")).toMatchObject({ correlation_id: "sign-up-1" });
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ tier: NO_TIER, Requests: 1, ClientErrors: 0, ServerErrors: 0 });
+    expect(emf()[0]).not.toHaveProperty("tenantId");
+  });
+
+  it("counts its failures", async () => {
+    const res = await handle(publicApp())(restEvent("/broken", { method: "POST" }), lambdaContext);
+    expect(res.statusCode).toBe(500);
+    expect(emf()[0]).toMatchObject({ tier: NO_TIER, ServerErrors: 1 });
+  });
+});
+
 describe("c.var.secrets", () => {
   it("reads the caller's tenant's secrets, and only theirs", async () => {
     const asked: string[] = [];
@@ -325,14 +367,16 @@ describe("requireRole", () => {
   });
 });
 
-/** An API Gateway REST event for GET `path` that came through the authorizer, as `handle()` gets it. */
-const restEvent = (path: string) =>
+/** An API Gateway REST event that came through the authorizer, as `handle()` gets it. */
+const restEvent = (path: string, { method = "GET", headers = {} as Record<string, string> } = {}) =>
   ({
     resource: path,
     path,
-    httpMethod: "GET",
-    headers: { Host: "api.test" },
-    multiValueHeaders: { Host: ["api.test"] },
+    httpMethod: method,
+    headers: { Host: "api.test", ...headers },
+    multiValueHeaders: Object.fromEntries(
+      Object.entries({ Host: "api.test", ...headers }).map(([name, value]) => [name, [value]]),
+    ),
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     pathParameters: null,
@@ -342,7 +386,7 @@ const restEvent = (path: string) =>
     requestContext: {
       requestId: "req-7",
       stage: "test",
-      httpMethod: "GET",
+      httpMethod: method,
       path: `/test${path}`,
       resourcePath: path,
       authorizer: { tenantId: "acme", tier: "premium", userId: "user-9", roles: "tenant-user" },

@@ -1,5 +1,4 @@
 /** The Hono middleware that turns a request into a tenant context: identity, data, logger, metrics. */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
@@ -15,6 +14,7 @@ import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { countRequest, QuotaExceededError } from "../data/usage-meter.ts";
 import type { EventPublisher } from "../events/event-publisher.ts";
 import { createTenantEvents, type TenantEvents } from "../events/tenant-events.ts";
+import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
 import { logger } from "../observability/logger.ts";
 import { metrics, publishRequestMetrics } from "../observability/metrics.ts";
 import {
@@ -107,14 +107,6 @@ async function meter(
 }
 
 /** The request header a correlation id is taken from (when well formed); every response echoes it. */
-export const CORRELATION_HEADER = "X-Correlation-Id";
-const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function correlationIdOf(c: Context<TenantEnv>): string {
-  const given = c.req.header(CORRELATION_HEADER);
-  if (given && CORRELATION_ID_PATTERN.test(given)) return given;
-  return c.env?.event?.requestContext?.requestId ?? randomUUID();
-}
 
 /** Reads the context the Lambda authorizer returned; undefined when the request did not come through one. */
 function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant | undefined {
@@ -213,15 +205,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   const metering = options.metering ?? Boolean(usageTable);
 
   return async function tenantContext(c, next) {
-    const startedAt = performance.now();
-    const correlationId = correlationIdOf(c);
-    c.set("correlationId", correlationId);
-    c.header(CORRELATION_HEADER, correlationId);
-    logger.resetKeys();
-    logger.appendKeys({ correlation_id: correlationId });
-    const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
-    if (lambdaContext) logger.addContext(lambdaContext);
-
+    const { startedAt, correlationId } = beginRequest(c);
     let tenant: Tenant | undefined;
     try {
       const caller = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier()));
@@ -248,22 +232,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       // Answered here rather than by the app's onError, so that these requests are in the metrics too.
       c.res = errorResponse(error, c);
     }
-
-    const publish = (status: number) =>
-      publishRequestMetrics({
-        tenantId: tenant?.id,
-        tier: tenant?.tier ?? NO_TIER,
-        status,
-        latencyMs: performance.now() - startedAt,
-      });
-    // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
-    // returns, so the response is complete: flush now and spare the body a wrapper.
-    if (!c.res.body || c.env?.lambdaContext) {
-      publish(c.res.status);
-      return;
-    }
-    // A streamed body is still being produced here: flush when it ends, fails or is abandoned.
-    c.res = new Response(whenSent(c.res.body, publish, c.res.status), c.res);
+    finishRequest(c, startedAt, tenant);
   };
 
   /** What the rest of the app reads as `c.var`: all of it bound to the caller's tenant. */
@@ -325,6 +294,61 @@ function whenSent(
     },
   });
 }
+
+/**
+ * What every request gets, with a tenant or without: its correlation id (from the caller's header
+ * or API Gateway's request id; echoed in the response, on every log line) and the Lambda context
+ * on the logger.
+ */
+function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId: string } {
+  const startedAt = performance.now();
+  const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
+  c.set("correlationId", correlationId);
+  c.header(CORRELATION_HEADER, correlationId);
+  logger.resetKeys();
+  logger.appendKeys({ correlation_id: correlationId });
+  const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
+  if (lambdaContext) logger.addContext(lambdaContext);
+  return { startedAt, correlationId };
+}
+
+/** Publishes the request's metrics once it has been answered: now, or when a streamed body is over. */
+function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant | undefined): void {
+  const publish = (status: number) =>
+    publishRequestMetrics({
+      tenantId: tenant?.id,
+      tier: tenant?.tier ?? NO_TIER,
+      status,
+      latencyMs: performance.now() - startedAt,
+    });
+  // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
+  // returns, so the response is complete: flush now and spare the body a wrapper.
+  if (!c.res.body || c.env?.lambdaContext) {
+    publish(c.res.status);
+    return;
+  }
+  // A streamed body is still being produced here: flush when it ends, fails or is abandoned.
+  c.res = new Response(whenSent(c.res.body, publish, c.res.status), c.res);
+}
+
+/**
+ * For routes that serve no tenant (the public sign-up): the correlation id, logs and per-request
+ * metrics of `tenantContext()`, under the tier `none`, and nothing about a caller. Create it once
+ * per container.
+ *
+ * @example
+ * const app = new Hono<TenantEnv>();
+ * app.use(publicRequestContext());
+ * app.post("/registrations", async (c) => c.json(await register(c.var.correlationId), 201));
+ */
+export const publicRequestContext = (): MiddlewareHandler<TenantEnv> =>
+  async function publicRequestContext(c, next) {
+    const { startedAt } = beginRequest(c);
+    c.set("logger", logger);
+    c.set("metrics", metrics);
+    await next();
+    finishRequest(c, startedAt, undefined);
+  };
 
 /** Methods whose handlers change nothing, so they may run while the request is being counted. */
 const READ_METHODS = new Set(["GET", "HEAD"]);

@@ -1,0 +1,20 @@
+/** The correlation id that ties a request's log lines, its response and the events it emits together. */
+import { randomUUID } from "node:crypto";
+
+/** The request header a correlation id is taken from (when well formed); every response echoes it. */
+export const CORRELATION_HEADER = "X-Correlation-Id";
+
+/** What a correlation id may look like: it goes into log lines, headers and events unescaped. */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's correlation id: the caller's `X-Correlation-Id` when well formed, else API
+ * Gateway's request id, else a new UUID. The authorizer and the services pick the same one.
+ *
+ * @example
+ * const id = correlationIdOf(c.req.header(CORRELATION_HEADER), event.requestContext.requestId);
+ */
+export function correlationIdOf(given: string | undefined, requestId: string | undefined): string {
+  if (given && CORRELATION_ID_PATTERN.test(given)) return given;
+  return requestId ?? randomUUID();
+}
