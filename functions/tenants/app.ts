@@ -69,7 +69,9 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
   const systemAdmin = requireRole("system-admin");
   for (const path of ["/tenants", "/tenants/*"]) app.use(path, systemAdmin);
 
-  app.openapi(createTenantRoute, async (c) => c.json(await onboard(controlPlane, c.req.valid("json")), 201));
+  app.openapi(createTenantRoute, async (c) =>
+    c.json(await onboard(controlPlane.forRequest(c.var.correlationId), c.req.valid("json")), 201),
+  );
 
   app.openapi(listTenantsRoute, async (c) => {
     const page = await listTenants(records, c.req.valid("query"));
@@ -80,16 +82,19 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
 
   app.openapi(changeTierRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(toView(await changeTier(controlPlane.tierChange, id, c.req.valid("json").tier)), 200);
+    const { tierChange } = controlPlane.forRequest(c.var.correlationId);
+    return c.json(toView(await changeTier(tierChange, id, c.req.valid("json").tier)), 200);
   });
 
-  app.openapi(deactivateTenantRoute, async (c) =>
-    c.json(toView(await setTenantStatus(controlPlane.onboarding, c.req.valid("param").id, "INACTIVE")), 200),
-  );
+  app.openapi(deactivateTenantRoute, async (c) => {
+    const { onboarding } = controlPlane.forRequest(c.var.correlationId);
+    return c.json(toView(await setTenantStatus(onboarding, c.req.valid("param").id, "INACTIVE")), 200);
+  });
 
-  app.openapi(activateTenantRoute, async (c) =>
-    c.json(toView(await setTenantStatus(controlPlane.onboarding, c.req.valid("param").id, "ACTIVE")), 200),
-  );
+  app.openapi(activateTenantRoute, async (c) => {
+    const { onboarding } = controlPlane.forRequest(c.var.correlationId);
+    return c.json(toView(await setTenantStatus(onboarding, c.req.valid("param").id, "ACTIVE")), 200);
+  });
 
   // A stream is not a typed JSON response: documented here, handled below.
   app.openAPIRegistry.registerPath(offboardTenantRoute);
@@ -100,8 +105,8 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     const record = await startOffboarding(records, id);
     c.header("Content-Type", "application/x-ndjson");
     return stream(c, async (out) => {
-      for await (const line of exportAndDeleteTenant(controlPlane.offboarding, record))
-        await out.write(`${JSON.stringify(line)}\n`);
+      const { offboarding } = controlPlane.forRequest(c.var.correlationId);
+      for await (const line of exportAndDeleteTenant(offboarding, record)) await out.write(`${JSON.stringify(line)}\n`);
     });
   });
 
@@ -123,6 +128,8 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
 /** The public self-service sign-up: no token; throttled by the API's method settings. */
 export function createRegistrationsApp(controlPlane: ControlPlane = createControlPlane()): OpenAPIHono<TenantEnv> {
   const app = createPublicApp();
-  app.openapi(registerRoute, async (c) => c.json(await onboard(controlPlane, c.req.valid("json")), 201));
+  app.openapi(registerRoute, async (c) =>
+    c.json(await onboard(controlPlane.forRequest(c.var.correlationId), c.req.valid("json")), 201),
+  );
   return app;
 }

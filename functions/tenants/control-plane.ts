@@ -27,6 +27,8 @@ export interface ControlPlane {
   onboarding: OnboardingDeps;
   tierChange: ChangeTierDeps;
   offboarding: OffboardingDeps;
+  /** The same control plane, its lifecycle events carrying the request's correlation id. */
+  forRequest(correlationId: string): ControlPlane;
 }
 
 function failAtFromConfig(env: NodeJS.ProcessEnv): OnboardingStep | undefined {
@@ -60,11 +62,12 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   const publisher = env.EVENT_BUS_NAME
     ? createEventPublisher({ source: "tenantkit.tenants", busName: env.EVENT_BUS_NAME })
     : undefined;
-  const events: LifecycleEvents | undefined = publisher && {
-    publish: async (tenantId, type, data) => {
-      await publisher.publish({ tenantId, type, data });
-    },
-  };
+  const eventsFor = (correlationId?: string): LifecycleEvents | undefined =>
+    publisher && {
+      publish: async (tenantId, type, data) => {
+        await publisher.publish({ tenantId, type, data, correlationId });
+      },
+    };
   const directory = (tenantId: string) => createUserDirectory(dataSource.forTenant(tenantId).table("users"));
   const movable = createTenantDataAdmin({ dataSource, tableNames: Object.keys(dataTables) });
   const everything = createTenantDataAdmin({
@@ -73,7 +76,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   });
   const settleSeconds = registryMaxAgeSeconds(env);
 
-  return {
+  const withEvents = (events: LifecycleEvents | undefined): ControlPlane => ({
     onboarding: {
       records,
       identity,
@@ -114,5 +117,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       ...(events && { events }),
       users: (tenantId) => directory(tenantId).all(),
     },
-  };
+    forRequest: (correlationId) => withEvents(eventsFor(correlationId)),
+  });
+  return withEvents(eventsFor());
 }

@@ -1,4 +1,5 @@
 /** The audit trail through the local gateway: events delivered EventBridge -> SQS -> consumer by the local stack itself. */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
   GetQueueAttributesCommand,
@@ -8,6 +9,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createEventPublisher } from "@tenantkit/tenant-context";
 import { afterAll, describe, expect, it } from "vitest";
 import { localCredentials } from "../../tools/local/aws-env.ts";
@@ -19,10 +21,12 @@ const busName = `${LOCAL_STACK_NAME}-events`;
 const aws = { endpoint: stack.endpoint, region: stack.region, credentials: localCredentials };
 const eventBridge = new EventBridgeClient(aws);
 const sqs = new SQSClient(aws);
+const dynamodb = new DynamoDBClient(aws);
 
 afterAll(() => {
   eventBridge.destroy();
   sqs.destroy();
+  dynamodb.destroy();
 });
 
 interface AuditEntry {
@@ -140,6 +144,47 @@ describe("the audit trail", () => {
     expect(items.find((e) => e.eventId === published.eventId)).toMatchObject({
       type: "TenantTierChanged",
       source: "tenantkit.tenants",
+    });
+  });
+
+  it("records a lifecycle event with the correlation id of the request that caused it (public sign-up)", async () => {
+    const correlationId = `e2e-sign-up-${crypto.randomUUID()}`;
+    const slug = `audited-${crypto.randomUUID().slice(0, 8)}`;
+    const register = () =>
+      fetch(`${stack.url}/registrations`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Correlation-Id": correlationId },
+        body: JSON.stringify({ name: slug, adminEmail: `admin@${slug}.test` }),
+      });
+    let res = await register();
+    // the sign-up throttle is shared with other suites: wait as a well-behaved client would
+    for (let tries = 0; res.status === 429 && tries < 10; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get("retry-after") ?? 1)));
+      res = await register();
+    }
+    expect(res.status).toBe(201);
+    expect(res.headers.get("x-correlation-id")).toBe(correlationId);
+    const { tenantId } = (await res.json()) as { tenantId: string };
+
+    // The new tenant's admin has no password yet: its audit partition is read straight from the table.
+    const table = DynamoDBDocumentClient.from(dynamodb);
+    const deadline = Date.now() + 20_000;
+    let entries: Record<string, unknown>[] = [];
+    while (Date.now() < deadline) {
+      const { Items = [] } = await table.send(
+        new QueryCommand({
+          TableName: `${LOCAL_STACK_NAME}-audit`,
+          KeyConditionExpression: "tenantId = :t",
+          ExpressionAttributeValues: { ":t": tenantId },
+        }),
+      );
+      entries = Items;
+      if (entries.some((e) => e.type === "TenantOnboarded")) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(entries.find((e) => e.type === "TenantOnboarded")).toMatchObject({
+      source: "tenantkit.tenants",
+      correlationId,
     });
   });
 
