@@ -106,8 +106,6 @@ async function meter(
   }
 }
 
-/** The request header a correlation id is taken from (when well formed); every response echoes it. */
-
 /** Reads the context the Lambda authorizer returned; undefined when the request did not come through one. */
 function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant | undefined {
   const authorizer = event?.requestContext?.authorizer;
