@@ -101,6 +101,31 @@ describe("createTenantCredentials", () => {
     expect(assumedFor()).toEqual(["acme", "acme"]);
   });
 
+  it("gives concurrent callers the failure of the AssumeRole they waited for, instead of one retry each", async () => {
+    const { client, send } = fakeSts();
+    send.mockRejectedValueOnce(new Error("Throttling"));
+    const provider = createTenantCredentials({ roleArn, sts: client }).forTenant("acme");
+    const outcomes = await Promise.allSettled([provider(), provider(), provider()]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(send).toHaveBeenCalledOnce();
+  });
+
+  it("keeps handing out credentials due for refresh but not expired while the refresh fails, and retries", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
+    const { client, send, assumedFor } = fakeSts();
+    const provider = createTenantCredentials({ roleArn, sts: client, durationSeconds: 900 }).forTenant("acme");
+    const first = await provider();
+    vi.setSystemTime(new Date("2026-01-01T00:14:00Z"));
+    send.mockRejectedValueOnce(new Error("Throttling"));
+    expect(await Promise.all([provider(), provider()])).toEqual([first, first]);
+    expect(assumedFor()).toEqual(["acme", "acme"]);
+    const refreshed = await provider();
+    expect(refreshed).not.toBe(first);
+    expect(assumedFor()).toEqual(["acme", "acme", "acme"]);
+    vi.setSystemTime(new Date("2026-01-01T00:15:01Z"));
+    expect(await provider()).toBe(refreshed);
+  });
+
   it("does not cache a failed AssumeRole: the next call tries again", async () => {
     const { client, send, assumedFor } = fakeSts();
     send.mockRejectedValueOnce(new Error("Throttling"));

@@ -53,20 +53,37 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   return {
     forTenant(tenantId) {
       return async () => {
+        /** credentials due for refresh but not expired: still usable while a refresh fails */
+        let stillValid: AwsCredentialIdentity | undefined;
         let pending = sessions.get(tenantId);
         while (pending) {
-          const credentials = await pending.catch(() => undefined);
-          const expiresAt = credentials?.expiration?.getTime() ?? 0;
-          if (credentials && expiresAt - marginMs > Date.now()) return credentials;
-          // Stale or failed: refresh, unless a concurrent call already has; then wait for its answer.
+          const outcome = await pending.then(
+            (credentials) => ({ credentials, error: undefined }),
+            (error: unknown) => ({ credentials: undefined, error }),
+          );
+          // The call this one waited for failed: so does this one, rather than each waiter retrying in turn.
+          if (!outcome.credentials) {
+            if (stillValid) return stillValid;
+            throw outcome.error;
+          }
+          const expiresAt = outcome.credentials.expiration?.getTime() ?? 0;
+          if (expiresAt - marginMs > Date.now()) return outcome.credentials;
+          if (expiresAt > Date.now()) stillValid = outcome.credentials;
+          // Due for refresh: refresh, unless a concurrent call already has; then wait for its answer.
           const latest = sessions.get(tenantId);
           if (latest === pending) break;
           pending = latest;
         }
         const fresh = assume(tenantId);
         sessions.set(tenantId, fresh);
-        fresh.catch(() => sessions.delete(tenantId));
-        return fresh;
+        const fallback = stillValid;
+        // A failure is not kept: the next call tries again (meanwhile with the still-valid credentials).
+        fresh.catch(() => {
+          if (sessions.get(tenantId) !== fresh) return;
+          if (fallback) sessions.set(tenantId, Promise.resolve(fallback));
+          else sessions.delete(tenantId);
+        });
+        return fallback ? fresh.catch(() => fallback) : fresh;
       };
     },
   };
