@@ -117,6 +117,16 @@ describe("the tenant registry's cache", () => {
     expect(registryMaxAgeSeconds({ TENANT_REGISTRY_MAX_AGE_SECONDS: "3600" })).toBe(LIMIT_SECONDS);
   });
 
+  it("never trusts a record longer than 60 s, whatever maxAgeSeconds says", async () => {
+    const table = fakeTable();
+    table.items.set("acme", record("acme"));
+    const registry = createTenantRegistry({ tableName: "tenants", client: table.client, maxAgeSeconds: 3600 });
+    await registry.get("acme");
+    vi.advanceTimersByTime(LIMIT_SECONDS * 1000 + 1);
+    await registry.get("acme");
+    expect(table.send).toHaveBeenCalledTimes(2);
+  });
+
   it("caches a missing tenant like a record: for the max age, then reads again", async () => {
     const table = fakeTable();
     const registry = createTenantRegistry({ tableName: "tenants", client: table.client, maxAgeSeconds: 30 });

@@ -75,7 +75,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   const client = options.client ?? DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const cache = new LRUCache<string, TenantRecord | typeof MISSING>({
     max: options.maxEntries ?? 1000,
-    ttl: Math.max(1, (options.maxAgeSeconds ?? registryMaxAgeSeconds()) * 1000),
+    ttl: Math.max(1, Math.min(options.maxAgeSeconds ?? registryMaxAgeSeconds(), REGISTRY_MAX_AGE_LIMIT_SECONDS) * 1000),
   });
 
   return {
