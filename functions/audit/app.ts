@@ -2,6 +2,7 @@
 import { createServiceApp } from "@tenantkit/shared/service-app";
 import {
   ForbiddenError,
+  ndjsonResponse,
   requireEnv,
   requireRole,
   type TenantContextOptions,
@@ -9,7 +10,6 @@ import {
   tierSettings,
 } from "@tenantkit/tenant-context";
 import type { Context, MiddlewareHandler } from "hono";
-import { stream } from "hono/streaming";
 import { type AuditStore, createAuditStore } from "./audit-store.ts";
 import { exportAuditEntriesRoute, listAuditEntriesRoute } from "./routes.ts";
 import { exportAuditEntries } from "./use-cases/export-audit-entries.ts";
@@ -36,13 +36,7 @@ export function createAuditApp(options: TenantContextOptions = { tables: { audit
   app.openapi(listAuditEntriesRoute, async (c) => c.json(await listAuditEntries(audit(c), c.req.valid("query")), 200));
 
   app.openAPIRegistry.registerPath(exportAuditEntriesRoute);
-  app.get("/audit/export", requireTierFeature("auditExport"), (c) => {
-    const store = audit(c);
-    c.header("Content-Type", "application/x-ndjson");
-    return stream(c, async (out) => {
-      for await (const entry of exportAuditEntries(store)) await out.write(`${JSON.stringify(entry)}\n`);
-    });
-  });
+  app.get("/audit/export", requireTierFeature("auditExport"), (c) => ndjsonResponse(c, exportAuditEntries(audit(c))));
 
   return app;
 }

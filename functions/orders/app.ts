@@ -4,12 +4,12 @@ import {
   createEventPublisher,
   type IdempotentRequestsOptions,
   idempotentRequests,
+  ndjsonResponse,
   requireEnv,
   type TenantContextOptions,
   type TenantEnv,
 } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
-import { stream } from "hono/streaming";
 import { createOrderStore, type OrderStore } from "./order-store.ts";
 import { cancelOrderRoute, exportOrdersRoute, getOrderRoute, listOrdersRoute, placeOrderRoute } from "./routes.ts";
 import { cancelOrder } from "./use-cases/cancel-order.ts";
@@ -58,13 +58,7 @@ export function createOrdersApp(options: OrdersAppOptions = fromEnvironment()) {
 
   // Declared before /orders/{id} so that "export" is not taken for an id.
   app.openAPIRegistry.registerPath(exportOrdersRoute);
-  app.get("/orders/export", (c) => {
-    const store = orders(c);
-    c.header("Content-Type", "application/x-ndjson");
-    return stream(c, async (out) => {
-      for await (const order of exportOrders(store)) await out.write(`${JSON.stringify(order)}\n`);
-    });
-  });
+  app.get("/orders/export", (c) => ndjsonResponse(c, exportOrders(orders(c))));
 
   app.openapi(getOrderRoute, async (c) => c.json(await getOrder(orders(c), c.req.valid("param").id), 200));
 

@@ -1,9 +1,8 @@
 /** The products service: catalogue CRUD, cursor pagination and a streamed NDJSON export. */
 
 import { createServiceApp } from "@tenantkit/shared/service-app";
-import { requireEnv, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
+import { ndjsonResponse, requireEnv, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
-import { stream } from "hono/streaming";
 import { createProductStore, type ProductStore } from "./product-store.ts";
 import {
   createProductRoute,
@@ -35,13 +34,7 @@ export function createProductsApp(
   // Declared before /products/{id} so that "export" is not taken for an id. A stream is not a
   // typed JSON response, so the route is documented and handled separately.
   app.openAPIRegistry.registerPath(exportProductsRoute);
-  app.get("/products/export", (c) => {
-    const store = products(c);
-    c.header("Content-Type", "application/x-ndjson");
-    return stream(c, async (out) => {
-      for await (const product of exportProducts(store)) await out.write(`${JSON.stringify(product)}\n`);
-    });
-  });
+  app.get("/products/export", (c) => ndjsonResponse(c, exportProducts(products(c))));
 
   app.openapi(getProductRoute, async (c) => c.json(await getProduct(products(c), c.req.valid("param").id), 200));
 

@@ -4,6 +4,7 @@ import { EmailRefusedError, EmailTakenError } from "@tenantkit/shared/identity-p
 import { createPublicApp, createServiceApp } from "@tenantkit/shared/service-app";
 import {
   ConflictError,
+  ndjsonResponse,
   requireEnv,
   requireRole,
   type TenantContextOptions,
@@ -13,7 +14,6 @@ import {
   usageToday,
   ValidationError,
 } from "@tenantkit/tenant-context";
-import { stream } from "hono/streaming";
 import { type ControlPlane, createControlPlane } from "./control-plane.ts";
 import { type OnboardingRequest, TenantExistsError } from "./ports.ts";
 import {
@@ -103,11 +103,8 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     if (id === c.var.tenant.id)
       throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
     const record = await startOffboarding(records, id);
-    c.header("Content-Type", "application/x-ndjson");
-    return stream(c, async (out) => {
-      const { offboarding } = controlPlane.forRequest(c.var.correlationId);
-      for await (const line of exportAndDeleteTenant(offboarding, record)) await out.write(`${JSON.stringify(line)}\n`);
-    });
+    const { offboarding } = controlPlane.forRequest(c.var.correlationId);
+    return ndjsonResponse(c, exportAndDeleteTenant(offboarding, record));
   });
 
   app.use("/tenant", requireRole("tenant-admin"));

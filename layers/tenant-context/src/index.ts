@@ -53,6 +53,7 @@ export {
   ValidationError,
 } from "./http/errors.ts";
 export { jsonDepth, limitJsonDepth, MAX_JSON_DEPTH } from "./http/json-depth.ts";
+export { NDJSON_CONTENT_TYPE, ndjsonResponse } from "./http/ndjson.ts";
 export {
   handleError,
   handleNotFound,

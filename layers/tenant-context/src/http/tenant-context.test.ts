@@ -11,8 +11,10 @@ import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
 import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
+import { ndjsonResponse } from "./ndjson.ts";
 import {
   handleError,
+  handleNotFound,
   NO_TIER,
   publicRequestContext,
   requireRole,
@@ -323,6 +325,19 @@ describe("publicRequestContext", () => {
   });
 });
 
+describe("handleNotFound", () => {
+  it("answers a route the app does not have with 404 problem+json that carries the correlation id", async () => {
+    const app = buildApp();
+    app.notFound(handleNotFound);
+    const res = await app.request("/nowhere", { headers: { "X-Correlation-Id": "lost-1" } }, authorizerEvent());
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.headers.get("x-correlation-id")).toBe("lost-1");
+    await res.text();
+    expect(emf()[0]).toMatchObject({ Requests: 1, ClientErrors: 1 });
+  });
+});
+
 describe("c.var.secrets", () => {
   it("reads the caller's tenant's secrets, and only theirs", async () => {
     const asked: string[] = [];
@@ -395,6 +410,15 @@ const restEvent = (path: string, { method = "GET", headers = {} as Record<string
 
 const lambdaContext = { awsRequestId: "req-7", functionName: "products" } as LambdaContext;
 
+/** The values, one at a time; then `failure`, if given. */
+async function* lines(values: unknown[], failure?: Error) {
+  for (const value of values) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield value;
+  }
+  if (failure) throw failure;
+}
+
 describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", () => {
   it("handle(): one EMF blob per invocation, namespace from the environment, with the request's latency", async () => {
     const result = await handle(buildApp())(restEvent("/buffered"), lambdaContext);
@@ -405,6 +429,22 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(blob).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, WidgetsCounted: 3 });
     expect(blob.Latency).toBeGreaterThan(0);
   });
+
+  /** Invokes `app` as Lambda's streaming runtime does through hono's `streamHandle()`. */
+  async function invokeStreamed(app: Hono<TenantEnv>, path: string, responseStream: Writable): Promise<void> {
+    const globals = globalThis as { awslambda?: unknown };
+    globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
+    try {
+      const handler = streamHandle(app) as unknown as (
+        event: LambdaEvent,
+        stream: Writable,
+        context: LambdaContext,
+      ) => Promise<void>;
+      await handler(restEvent(path), responseStream, lambdaContext);
+    } finally {
+      delete globals.awslambda;
+    }
+  }
 
   it("streamHandle(): the blob is written after the last chunk has been sent, not before", async () => {
     const sent: { chunk: string; blobsSoFar: number }[] = [];
@@ -419,23 +459,48 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
         done();
       },
     });
-    const globals = globalThis as { awslambda?: unknown };
-    globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
-    try {
-      const handler = streamHandle(buildApp()) as unknown as (
-        event: LambdaEvent,
-        stream: Writable,
-        context: LambdaContext,
-      ) => Promise<void>;
-      await handler(restEvent("/streamed"), responseStream, lambdaContext);
-    } finally {
-      delete globals.awslambda;
-    }
+    await invokeStreamed(buildApp(), "/streamed", responseStream);
     expect(sent.map((s) => s.chunk).join("")).toBe("line 0\nline 1\nline 2\n");
     expect(sent.every((s) => s.blobsSoFar === 0)).toBe(true);
     // and before the response stream ends, so within the invocation: nothing is lost to a frozen sandbox
     expect(blobsAtEnd).toBe(1);
     expect(emf()[0]).toMatchObject({ Requests: 1, tier: "premium" });
+  });
+
+  it("streamHandle(): an answer whose response stream failed is published on its own when the next invocation starts", async () => {
+    const app = buildApp();
+    app.get("/export", (c) => {
+      c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
+      return ndjsonResponse(c, lines(["a", "b", "c"]));
+    });
+    // The connection to the client breaks at the first chunk; the adapter stops reading the body.
+    const broken = new Writable({
+      write(_chunk, _encoding, done) {
+        done(new Error("the client went away"));
+      },
+    });
+    await invokeStreamed(app, "/export", broken);
+    expect(emf()).toHaveLength(0);
+
+    const result = await handle(app)(restEvent("/buffered"), lambdaContext);
+    expect(result.statusCode).toBe(200);
+    expect(emf()).toHaveLength(2);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3 });
+    expect(emf()[1]).toMatchObject({ Requests: 1, WidgetsCounted: 3 });
+    expect(emf()[1]).not.toHaveProperty("ExportedLines");
+  });
+
+  it("counts an NDJSON export that fails half way as a server error, logged with the request's keys", async () => {
+    const app = buildApp();
+    app.get("/export", (c) => ndjsonResponse(c, lines(["a", "b"], new Error("the table went away"))));
+    const res = await app.request("/export", {}, authorizerEvent());
+    await expect(res.text()).rejects.toThrow("the table went away");
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
+    expect(logs().find((line) => line.message === "streamed response failed")).toMatchObject({
+      level: "ERROR",
+      tenant_id: "acme",
+      correlation_id: "req-7",
+    });
   });
 
   it("counts a 5xx as a server error, and its answer says nothing of the cause", async () => {

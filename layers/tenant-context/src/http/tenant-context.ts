@@ -257,6 +257,13 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   }
 };
 
+/** A streamed body passed through, and how to settle it if it is left neither ended nor cancelled. */
+interface WatchedBody {
+  body: ReadableStream<Uint8Array>;
+  /** publishes now, as of its last chunk, unless it is over already */
+  abandon(): void;
+}
+
 /**
  * Passes a streamed body through and calls `sent` once when it is over: with `status` when its last
  * chunk has passed or the client went away, with 500 when the body failed half way. Otherwise what
@@ -264,23 +271,27 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
  */
 function whenSent(
   body: ReadableStream<Uint8Array>,
-  sent: (status: number) => void,
+  sent: (status: number, endedAt: number) => void,
   status: number,
-): ReadableStream<Uint8Array> {
+): WatchedBody {
   const reader = body.getReader();
   let over = false;
-  const end = (finalStatus: number) => {
-    if (!over) sent(finalStatus);
+  let lastChunkAt = performance.now();
+  const end = (finalStatus: number, endedAt = performance.now()) => {
+    if (!over) sent(finalStatus, endedAt);
     over = true;
   };
-  return new ReadableStream({
+  const watched = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const chunk = await reader.read();
         if (chunk.done) {
           end(status);
           controller.close();
-        } else controller.enqueue(chunk.value);
+        } else {
+          lastChunkAt = performance.now();
+          controller.enqueue(chunk.value);
+        }
       } catch (error) {
         end(500);
         controller.error(error);
@@ -291,7 +302,17 @@ function whenSent(
       return reader.cancel(reason);
     },
   });
+  return { body: watched, abandon: () => end(status, lastChunkAt) };
 }
+
+/**
+ * The streamed answer of the invocation before, under Lambda's streaming adapter. A container
+ * serves one invocation at a time (in AWS and in the local gateway), so if it is still open when
+ * the next invocation starts, it was abandoned without being cancelled: hono's `streamHandle`
+ * stops reading a body whose response stream failed, but does not cancel it. Its metrics are then
+ * published on their own instead of going out with the next request's.
+ */
+let previousStream: WatchedBody | undefined;
 
 /**
  * What every request gets, with a tenant or without: its correlation id (from the caller's header
@@ -299,6 +320,10 @@ function whenSent(
  * on the logger.
  */
 function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId: string } {
+  if (c.env?.lambdaContext ?? c.env?.context) {
+    previousStream?.abandon();
+    previousStream = undefined;
+  }
   const startedAt = performance.now();
   const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
   c.set("correlationId", correlationId);
@@ -312,12 +337,12 @@ function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId
 
 /** Publishes the request's metrics once it has been answered: now, or when a streamed body is over. */
 function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant | undefined): void {
-  const publish = (status: number) =>
+  const publish = (status: number, endedAt = performance.now()) =>
     publishRequestMetrics({
       tenantId: tenant?.id,
       tier: tenant?.tier ?? NO_TIER,
       status,
-      latencyMs: performance.now() - startedAt,
+      latencyMs: endedAt - startedAt,
     });
   // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
   // returns, so the response is complete: flush now and spare the body a wrapper.
@@ -326,7 +351,9 @@ function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant 
     return;
   }
   // A streamed body is still being produced here: flush when it ends, fails or is abandoned.
-  c.res = new Response(whenSent(c.res.body, publish, c.res.status), c.res);
+  const watched = whenSent(c.res.body, publish, c.res.status);
+  c.res = new Response(watched.body, c.res);
+  if (c.env?.context) previousStream = watched;
 }
 
 /**
@@ -412,4 +439,4 @@ export const handleError: ErrorHandler<TenantEnv> = (error, c) => errorResponse(
  * @example
  * app.notFound(handleNotFound);
  */
-export const handleNotFound: NotFoundHandler<TenantEnv> = () => problemResponse(new NotFoundError("route"));
+export const handleNotFound: NotFoundHandler<TenantEnv> = (c) => errorResponse(new NotFoundError("route"), c);

@@ -1,0 +1,59 @@
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { NDJSON_CONTENT_TYPE, ndjsonResponse } from "./ndjson.ts";
+
+/** Values one at a time, recording how far the reading went and whether it was stopped. */
+function counted(values: unknown[], failAfter?: number) {
+  const progress = { read: 0, stopped: false };
+  async function* lines() {
+    try {
+      for (const value of values) {
+        if (progress.read === failAfter) throw new Error("the table went away");
+        progress.read += 1;
+        yield value;
+      }
+    } finally {
+      progress.stopped = true;
+    }
+  }
+  return { lines: lines(), progress };
+}
+
+const app = (lines: AsyncIterable<unknown>) => {
+  const hono = new Hono();
+  hono.get("/export", (c) => ndjsonResponse(c, lines));
+  return hono;
+};
+
+describe("ndjsonResponse", () => {
+  it("answers one JSON value per line, as NDJSON", async () => {
+    const { lines } = counted([{ a: 1 }, "two", [3]]);
+    const res = await app(lines).request("/export");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe(NDJSON_CONTENT_TYPE);
+    expect(await res.text()).toBe('{"a":1}\n"two"\n[3]\n');
+  });
+
+  it("reads only as fast as the client takes the lines", async () => {
+    const { lines, progress } = counted(Array.from({ length: 100 }, (_, i) => i));
+    const reader = (await app(lines).request("/export")).body?.getReader();
+    await reader?.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(progress.read).toBeLessThan(5);
+  });
+
+  it("ends the body with an error when reading fails half way, so that it cannot pass for complete", async () => {
+    const { lines } = counted([1, 2, 3], 2);
+    const res = await app(lines).request("/export");
+    await expect(res.text()).rejects.toThrow("the table went away");
+  });
+
+  it("stops reading when the client goes away", async () => {
+    const { lines, progress } = counted(Array.from({ length: 100 }, (_, i) => i));
+    const reader = (await app(lines).request("/export")).body?.getReader();
+    await reader?.read();
+    await reader?.cancel();
+    expect(progress.stopped).toBe(true);
+    expect(progress.read).toBeLessThan(5);
+  });
+});

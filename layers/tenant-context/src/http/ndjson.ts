@@ -1,0 +1,39 @@
+/** Streamed NDJSON answers whose failures are failures: logged, counted as a 5xx, and never passed off as complete. */
+import type { Context } from "hono";
+import { logger } from "../observability/logger.ts";
+
+/** The media type of a streamed export: one JSON value per line. */
+export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
+
+/**
+ * Answers with one JSON line per value of `lines`, read only as fast as the client takes them.
+ * If reading `lines` fails half way, the failure is logged with the request's keys and the body
+ * ends with an error: the client cannot take the part it got for the whole answer, and the
+ * tenant context counts the request as a server error. (hono's `stream()` logs such a failure
+ * with `console.error` and then ends the body as if it were complete.) A client that goes away
+ * stops the reading.
+ *
+ * @example
+ * app.get("/products/export", (c) => ndjsonResponse(c, exportProducts(products(c))));
+ */
+export function ndjsonResponse(c: Context, lines: AsyncIterable<unknown>): Response {
+  const values = lines[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await values.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      } catch (error) {
+        logger.error("streamed response failed", { error: error as Error });
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await values.return?.();
+    },
+  });
+  c.header("Content-Type", NDJSON_CONTENT_TYPE);
+  return c.body(body);
+}
