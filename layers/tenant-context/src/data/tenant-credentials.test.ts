@@ -126,6 +126,16 @@ describe("createTenantCredentials", () => {
     expect(await provider()).toBe(refreshed);
   });
 
+  it("hands out no expired credentials when a refresh fails", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
+    const { client, send } = fakeSts();
+    const provider = createTenantCredentials({ roleArn, sts: client, durationSeconds: 900 }).forTenant("acme");
+    await provider();
+    vi.setSystemTime(new Date("2026-01-01T00:15:01Z"));
+    send.mockRejectedValueOnce(new Error("Throttling"));
+    await expect(provider()).rejects.toThrow("Throttling");
+  });
+
   it("does not cache a failed AssumeRole: the next call tries again", async () => {
     const { client, send, assumedFor } = fakeSts();
     send.mockRejectedValueOnce(new Error("Throttling"));

@@ -13,6 +13,12 @@ export interface TenantCredentialsOptions {
   maxTenants?: number;
 }
 
+/** A tenant's credentials, and the AssumeRole that is renewing them, if one is. */
+interface Session {
+  current?: AwsCredentialIdentity;
+  refresh?: Promise<AwsCredentialIdentity>;
+}
+
 /** Hands out a credentials provider per tenant; at most one AssumeRole per tenant per credential lifetime. */
 export interface TenantCredentials {
   forTenant(tenantId: string): AwsCredentialIdentityProvider;
@@ -30,7 +36,8 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   const sts = options.sts ?? new STSClient({});
   const durationSeconds = options.durationSeconds ?? 3600;
   const marginMs = (options.refreshMarginSeconds ?? 300) * 1000;
-  const sessions = new LRUCache<string, Promise<AwsCredentialIdentity>>({ max: options.maxTenants ?? 500 });
+  const sessions = new LRUCache<string, Session>({ max: options.maxTenants ?? 500 });
+  const expiresAt = (credentials: AwsCredentialIdentity) => credentials.expiration?.getTime() ?? 0;
 
   async function assume(tenantId: string): Promise<AwsCredentialIdentity> {
     const { Credentials } = await sts.send(
@@ -53,37 +60,31 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   return {
     forTenant(tenantId) {
       return async () => {
-        /** credentials due for refresh but not expired: still usable while a refresh fails */
-        let stillValid: AwsCredentialIdentity | undefined;
-        let pending = sessions.get(tenantId);
-        while (pending) {
-          const outcome = await pending.then(
-            (credentials) => ({ credentials, error: undefined }),
-            (error: unknown) => ({ credentials: undefined, error }),
-          );
-          // The call this one waited for failed: so does this one, rather than each waiter retrying in turn.
-          if (!outcome.credentials) {
-            if (stillValid) return stillValid;
-            throw outcome.error;
-          }
-          const expiresAt = outcome.credentials.expiration?.getTime() ?? 0;
-          if (expiresAt - marginMs > Date.now()) return outcome.credentials;
-          if (expiresAt > Date.now()) stillValid = outcome.credentials;
-          // Due for refresh: refresh, unless a concurrent call already has; then wait for its answer.
-          const latest = sessions.get(tenantId);
-          if (latest === pending) break;
-          pending = latest;
+        let session = sessions.get(tenantId);
+        if (!session) {
+          session = {};
+          sessions.set(tenantId, session);
         }
-        const fresh = assume(tenantId);
-        sessions.set(tenantId, fresh);
-        const fallback = stillValid;
-        // A failure is not kept: the next call tries again (meanwhile with the still-valid credentials).
-        fresh.catch(() => {
-          if (sessions.get(tenantId) !== fresh) return;
-          if (fallback) sessions.set(tenantId, Promise.resolve(fallback));
-          else sessions.delete(tenantId);
-        });
-        return fallback ? fresh.catch(() => fallback) : fresh;
+        const { current } = session;
+        if (current && expiresAt(current) - marginMs > Date.now()) return current;
+        // One AssumeRole at a time per tenant: concurrent callers share it, and its failure.
+        const own = session;
+        own.refresh ??= assume(tenantId)
+          .then((credentials) => {
+            own.current = credentials;
+            return credentials;
+          })
+          .finally(() => {
+            own.refresh = undefined;
+          });
+        try {
+          return await own.refresh;
+        } catch (error) {
+          // Not kept: the next call tries again. Until then, credentials due for refresh still serve.
+          const stillValid = own.current;
+          if (stillValid && expiresAt(stillValid) > Date.now()) return stillValid;
+          throw error;
+        }
       };
     },
   };
