@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { NDJSON_CONTENT_TYPE, ndjsonResponse } from "./ndjson.ts";
 
 /** Values one at a time, recording how far the reading went and whether it was stopped. */
@@ -25,6 +25,10 @@ const app = (lines: AsyncIterable<unknown>) => {
   return hono;
 };
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe("ndjsonResponse", () => {
   it("answers one JSON value per line, as NDJSON", async () => {
     const { lines } = counted([{ a: 1 }, "two", [3]]);
@@ -43,9 +47,11 @@ describe("ndjsonResponse", () => {
   });
 
   it("ends the body with an error when reading fails half way, so that it cannot pass for complete", async () => {
+    const errors = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     const { lines } = counted([1, 2, 3], 2);
     const res = await app(lines).request("/export");
     await expect(res.text()).rejects.toThrow("the table went away");
+    expect(errors.mock.calls.map(([chunk]) => String(chunk)).join("")).toContain("streamed response failed");
   });
 
   it("stops reading when the client goes away", async () => {
@@ -55,5 +61,30 @@ describe("ndjsonResponse", () => {
     await reader?.cancel();
     expect(progress.stopped).toBe(true);
     expect(progress.read).toBeLessThan(5);
+  });
+
+  it("stops quietly when the client goes away while a line is being read, even if the source's cleanup fails", async () => {
+    const errors = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    let release = () => {};
+    async function* slow() {
+      try {
+        yield 1;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        yield 2;
+      } finally {
+        // biome-ignore lint/correctness/noUnsafeFinally: a source whose cleanup fails is what is tested
+        throw new Error("cleanup failed");
+      }
+    }
+    const reader = (await app(slow()).request("/export")).body?.getReader();
+    await reader?.read(); // line 1; the stream is now reading line 2, waiting inside the source
+    await new Promise((resolve) => setImmediate(resolve));
+    const cancelled = reader?.cancel();
+    release();
+    await expect(cancelled).resolves.toBeUndefined();
+    const logged = errors.mock.calls.map(([chunk]) => String(chunk)).join("");
+    expect(logged).not.toContain("streamed response failed");
   });
 });

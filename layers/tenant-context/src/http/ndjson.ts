@@ -19,19 +19,27 @@ export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
 export function ndjsonResponse(c: Context, lines: AsyncIterable<unknown>): Response {
   const values = lines[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
+  let cancelled = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await values.next();
+        // The client may have gone away while this line was being read: then nobody wants it.
+        if (cancelled) return;
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
       } catch (error) {
+        if (cancelled) return;
         logger.error("streamed response failed", { error: error as Error });
         controller.error(error);
       }
     },
     async cancel() {
-      await values.return?.();
+      cancelled = true;
+      // Stopping the reading must not fail the cancel, whatever the source's own cleanup does.
+      await Promise.resolve(values.return?.()).catch((error: unknown) =>
+        logger.warn("stopping a streamed response's source failed", { error: error as Error }),
+      );
     },
   });
   c.header("Content-Type", NDJSON_CONTENT_TYPE);
