@@ -177,4 +177,25 @@ describe("offboarding on moto", () => {
     expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
     await expect(startOffboarding(controlPlane.onboarding.records, req.tenantId)).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it("can be run again after stopping half way, and then leaves nothing, its users in Cognito included", async () => {
+    const req = request("basic");
+    await onboardTenant(controlPlane.onboarding, req);
+    const stopping = {
+      ...controlPlane.offboarding,
+      identity: {
+        ...controlPlane.offboarding.identity,
+        deleteUser: async () => {
+          throw new Error("the function timed out");
+        },
+      },
+    };
+    const run = async (deps: typeof controlPlane.offboarding) => {
+      const record = await startOffboarding(controlPlane.onboarding.records, req.tenantId);
+      for await (const _line of exportAndDeleteTenant(deps, record));
+    };
+    await expect(run(stopping)).rejects.toThrow("the function timed out");
+    await run(controlPlane.offboarding);
+    expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
+  });
 });

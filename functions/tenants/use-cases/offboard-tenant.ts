@@ -48,7 +48,7 @@ export async function startOffboarding(
 
 /**
  * 2. Stream the record and every item of every data table (the export comes before any delete).
- * 3. Delete the items, the users (Cognito), the secrets, the dedicated key and tables, the record.
+ * 3. Delete the users (Cognito), the items, the secrets, the dedicated key and tables, the record.
  * 4. Publish `TenantOffboarded` and end the stream with a `deleted` line.
  */
 export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: TenantRecord): AsyncGenerator<ExportLine> {
@@ -61,10 +61,10 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
       yield { type: "item", table, item };
     }
   }
-  const emails: string[] = [];
-  for await (const user of deps.users(tenantId)) emails.push(user.email);
+  // Users first: the directory that names them is among the data, and a run stopped after
+  // deleting it could not find them again.
+  for await (const user of deps.users(tenantId)) await deps.identity.deleteUser(user.email);
   await deps.data.deleteAll(tenantId, tables);
-  for (const email of emails) await deps.identity.deleteUser(email);
   await deps.secrets.deleteAll(tenantId);
   if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);
   if (tables) await deps.siloTables.delete(tables);
