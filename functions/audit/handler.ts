@@ -1,5 +1,6 @@
 /** Lambda entry points of the audit API: `handler` for GET /audit, `streamHandler` for the streamed export. */
-import { handle, streamHandle } from "hono/aws-lambda";
+import { streamHandle } from "@tenantkit/tenant-context";
+import { handle } from "hono/aws-lambda";
 import { createAuditApp } from "./app.ts";
 
 const app = createAuditApp();

@@ -1,5 +1,6 @@
 /** Lambda entry points: `handler` for buffered routes, `streamHandler` for the streamed export. */
-import { handle, streamHandle } from "hono/aws-lambda";
+import { streamHandle } from "@tenantkit/tenant-context";
+import { handle } from "hono/aws-lambda";
 import { createOrdersApp } from "./app.ts";
 
 const app = createOrdersApp();

@@ -1,5 +1,6 @@
 /** Lambda entry points of the control plane: buffered routes, the streamed offboarding, the public sign-up. */
-import { handle, streamHandle } from "hono/aws-lambda";
+import { streamHandle } from "@tenantkit/tenant-context";
+import { handle } from "hono/aws-lambda";
 import { createRegistrationsApp, createTenantsApp } from "./app.ts";
 
 const app = createTenantsApp();

@@ -54,6 +54,7 @@ export {
 } from "./http/errors.ts";
 export { jsonDepth, limitJsonDepth, MAX_JSON_DEPTH } from "./http/json-depth.ts";
 export { NDJSON_CONTENT_TYPE, ndjsonResponse } from "./http/ndjson.ts";
+export { streamHandle } from "./http/stream-handle.ts";
 export {
   handleError,
   handleNotFound,

@@ -12,6 +12,7 @@ import { MetricUnit } from "../observability/metrics.ts";
 import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { ndjsonResponse } from "./ndjson.ts";
+import { streamHandle as layerStreamHandle } from "./stream-handle.ts";
 import {
   handleError,
   handleNotFound,
@@ -430,12 +431,17 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(blob.Latency).toBeGreaterThan(0);
   });
 
-  /** Invokes `app` as Lambda's streaming runtime does through hono's `streamHandle()`. */
-  async function invokeStreamed(app: Hono<TenantEnv>, path: string, responseStream: Writable): Promise<void> {
+  /** Invokes `app` as Lambda's streaming runtime does, through hono's `streamHandle()` or the layer's. */
+  async function invokeStreamed(
+    app: Hono<TenantEnv>,
+    path: string,
+    responseStream: Writable,
+    adapter: typeof streamHandle | typeof layerStreamHandle = streamHandle,
+  ): Promise<void> {
     const globals = globalThis as { awslambda?: unknown };
     globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
     try {
-      const handler = streamHandle(app) as unknown as (
+      const handler = adapter(app) as unknown as (
         event: LambdaEvent,
         stream: Writable,
         context: LambdaContext,
@@ -488,6 +494,31 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3 });
     expect(emf()[1]).toMatchObject({ Requests: 1, WidgetsCounted: 3 });
     expect(emf()[1]).not.toHaveProperty("ExportedLines");
+  });
+
+  it("the layer's streamHandle(): an answer whose response stream failed is settled before the invocation ends", async () => {
+    const app = buildApp();
+    let stopped = false;
+    async function* exported() {
+      try {
+        yield* lines(["a", "b", "c"]);
+      } finally {
+        stopped = true;
+      }
+    }
+    app.get("/export", (c) => {
+      c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
+      return ndjsonResponse(c, exported());
+    });
+    const broken = new Writable({
+      write(_chunk, _encoding, done) {
+        done(new Error("the client went away"));
+      },
+    });
+    await invokeStreamed(app, "/export", broken, layerStreamHandle);
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3, ServerErrors: 0 });
+    await vi.waitFor(() => expect(stopped).toBe(true));
   });
 
   it("counts an NDJSON export that fails half way as a server error, logged with the request's keys", async () => {

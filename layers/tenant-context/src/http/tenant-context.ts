@@ -260,7 +260,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
 /** A streamed body passed through, and how to settle it if it is left neither ended nor cancelled. */
 interface WatchedBody {
   body: ReadableStream<Uint8Array>;
-  /** publishes now, as of its last chunk, unless it is over already */
+  /** publishes now, as of its last chunk, unless it is over already, and cancels what is left */
   abandon(): void;
 }
 
@@ -302,17 +302,30 @@ function whenSent(
       return reader.cancel(reason);
     },
   });
-  return { body: watched, abandon: () => end(status, lastChunkAt) };
+  return {
+    body: watched,
+    abandon: () => {
+      end(status, lastChunkAt);
+      // and stop whatever produces it: nobody will read it any more
+      reader.cancel().catch(() => undefined);
+    },
+  };
 }
 
 /**
- * The streamed answer of the invocation before, under Lambda's streaming adapter. A container
- * serves one invocation at a time (in AWS and in the local gateway), so if it is still open when
- * the next invocation starts, it was abandoned without being cancelled: hono's `streamHandle`
- * stops reading a body whose response stream failed, but does not cancel it. Its metrics are then
- * published on their own instead of going out with the next request's.
+ * The streamed answer of the latest invocation under Lambda's streaming adapter. hono's
+ * `streamHandle` stops reading a body whose response stream failed, but does not cancel it: the
+ * layer's `streamHandle` settles it when the invocation ends. Under hono's own, it is settled when
+ * the next invocation starts (a container serves one at a time, in AWS and in the local gateway), so
+ * that its metrics are at least published on their own instead of going out with the next request's.
  */
 let previousStream: WatchedBody | undefined;
+
+/** Publishes the metrics of a streamed answer left open, as of its last chunk, and cancels its body. */
+export function settleAbandonedStream(): void {
+  previousStream?.abandon();
+  previousStream = undefined;
+}
 
 /**
  * What every request gets, with a tenant or without: its correlation id (from the caller's header
@@ -320,10 +333,7 @@ let previousStream: WatchedBody | undefined;
  * on the logger.
  */
 function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId: string } {
-  if (c.env?.lambdaContext ?? c.env?.context) {
-    previousStream?.abandon();
-    previousStream = undefined;
-  }
+  if (c.env?.lambdaContext ?? c.env?.context) settleAbandonedStream();
   const startedAt = performance.now();
   const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
   c.set("correlationId", correlationId);
