@@ -38,6 +38,11 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   const marginMs = (options.refreshMarginSeconds ?? 300) * 1000;
   const sessions = new LRUCache<string, Session>({ max: options.maxTenants ?? 500 });
   const expiresAt = (credentials: AwsCredentialIdentity) => credentials.expiration?.getTime() ?? 0;
+  const newSession = (tenantId: string): Session => {
+    const session: Session = {};
+    sessions.set(tenantId, session);
+    return session;
+  };
 
   async function assume(tenantId: string): Promise<AwsCredentialIdentity> {
     const { Credentials } = await sts.send(
@@ -60,28 +65,23 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   return {
     forTenant(tenantId) {
       return async () => {
-        let session = sessions.get(tenantId);
-        if (!session) {
-          session = {};
-          sessions.set(tenantId, session);
-        }
+        const session = sessions.get(tenantId) ?? newSession(tenantId);
         const { current } = session;
         if (current && expiresAt(current) - marginMs > Date.now()) return current;
         // One AssumeRole at a time per tenant: concurrent callers share it, and its failure.
-        const own = session;
-        own.refresh ??= assume(tenantId)
+        session.refresh ??= assume(tenantId)
           .then((credentials) => {
-            own.current = credentials;
+            session.current = credentials;
             return credentials;
           })
           .finally(() => {
-            own.refresh = undefined;
+            session.refresh = undefined;
           });
         try {
-          return await own.refresh;
+          return await session.refresh;
         } catch (error) {
           // Not kept: the next call tries again. Until then, credentials due for refresh still serve.
-          const stillValid = own.current;
+          const stillValid = session.current;
           if (stillValid && expiresAt(stillValid) > Date.now()) return stillValid;
           throw error;
         }
