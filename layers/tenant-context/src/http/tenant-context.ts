@@ -333,14 +333,14 @@ export function settleAbandonedStream(): void {
  * on the logger.
  */
 function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId: string } {
-  if (c.env?.lambdaContext ?? c.env?.context) settleAbandonedStream();
+  const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
+  if (lambdaContext) settleAbandonedStream();
   const startedAt = performance.now();
   const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
   c.set("correlationId", correlationId);
   c.header(CORRELATION_HEADER, correlationId);
   logger.resetKeys();
   logger.appendKeys({ correlation_id: correlationId });
-  const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
   if (lambdaContext) logger.addContext(lambdaContext);
   return { startedAt, correlationId };
 }
