@@ -1,7 +1,7 @@
 /**
  * Warm overhead: the same API Gateway event through bare Hono, bare Hono behind tenantContext()
  * (authorizer context; token with a cold and a warm verification cache), the full products app,
- * floors (one middleware; the Powertools calls alone; the verifier and jose alone), the Powertools Event Handler and
+ * floors (one middleware; the Powertools calls alone; their stdout write alone; the verifier and jose alone), the Powertools Event Handler and
  * Express through serverless-http, measured with mitata in one process (bench/warm-overhead-worker.ts),
  * per request, interleaved in rounds. Reported as p50/p99 and as the difference to bare Hono.
  */
