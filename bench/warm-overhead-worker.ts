@@ -1,12 +1,12 @@
 /**
  * The in-process half of the warm-overhead benchmark, run in its own Node process by
  * bench/warm-overhead.ts (stdout discarded: the tenant stack writes one EMF line per request, as on
- * Lambda). Every handler gets the same API Gateway REST v1 event for GET /products?limit=2 and
- * answers 200 with the same two products.
+ * Lambda). Every handler gets the same API Gateway REST v1 event for GET /products?limit=2, bearer
+ * token included, and answers 200 with the same two products.
  *
  * The targets of issue 3 are about the tenant-context stack itself (verify, context, metrics, log)
- * over a bare Hono handler, so their rows put `tenantContext()` in front of the very handler bare
- * Hono runs. The stack still counts every request on its usage meter (USAGE_TABLE is set, as in
+ * over a bare Hono handler, so their rows put `tenantContext()`, from the layer as built for Lambda,
+ * in front of the very handler bare Hono runs. The stack still counts every request on its usage meter (USAGE_TABLE is set, as in
  * template.yaml's Globals) through the layer's own data source over an in-memory document client:
  * DynamoDB is not what is measured; everything the layer does around it is. The full products app
  * (zod-openapi validation, the product store) is measured too, for information, and so are floors:
@@ -15,21 +15,14 @@
  * no HTTP around them, what the stack's verifier and jose's `jwtVerify` (which it used to call)
  * each take for a token they have not seen.
  *
- * Usage: node --import tsx bench/warm-overhead-worker.ts <result.json>
+ * Usage: node --import tsx bench/warm-overhead-worker.ts <result.json> <built layer index.js>
  */
 import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { Router } from "@aws-lambda-powertools/event-handler/http";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  type AppConfig,
-  createTenantDataSource,
-  createTenantRegistry,
-  createTokenVerifier,
-  logger,
-  type TenantEnv,
-  tenantContext,
-  USAGE_TABLE_NAME,
-} from "@tenantkit/tenant-context";
+import type { AppConfig, TenantEnv } from "@tenantkit/tenant-context";
+import * as layerSource from "@tenantkit/tenant-context";
 import { testSigningKey } from "@tenantkit/tenant-context/testing";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import express from "express";
@@ -42,6 +35,15 @@ import { createProductsApp } from "../functions/products/app.ts";
 import { publishRequestMetrics } from "../layers/tenant-context/src/observability/metrics.ts";
 import { benchAuthorizer, lambdaContext, restEvent } from "./support/events.ts";
 import { COLD_TOKEN_TARGET_ROW, WARM_TOKEN_TARGET_ROW } from "./support/warm-overhead-rows.ts";
+
+/**
+ * The rows the targets are about run the layer as it ships: the one bundled file `sam build` puts
+ * in the layer (minified, as Lambda loads it from /opt), given as the second argument. The products
+ * app rows and the Powertools floor run from the TypeScript source, as the services import it.
+ */
+const shipped = process.argv[3];
+if (!shipped) throw new Error("usage: warm-overhead-worker.ts <result.json> <built layer index.js>");
+const layer = (await import(pathToFileURL(shipped).href)) as typeof layerSource;
 
 const TENANT = "acme";
 const region = "us-east-1";
@@ -87,20 +89,11 @@ const inMemoryDocumentClient = {
   },
 } as unknown as DynamoDBDocumentClient;
 
-/** The layer's own data source (per-tenant views, key checks), over the in-memory client. */
-const dataSource = createTenantDataSource({
-  tables: { products: "bench-products", [USAGE_TABLE_NAME]: "bench-usage" },
-  client: inMemoryDocumentClient,
-});
-
-const registry = createTenantRegistry({
-  tableName: "tenants",
-  client: {
-    send: async () => ({
-      Item: { tenantId: TENANT, name: "Acme", tier: "basic", status: "ACTIVE", createdAt: "", updatedAt: "" },
-    }),
-  } as unknown as DynamoDBDocumentClient,
-});
+const registryClient = {
+  send: async () => ({
+    Item: { tenantId: TENANT, name: "Acme", tier: "basic", status: "ACTIVE", createdAt: "", updatedAt: "" },
+  }),
+} as unknown as DynamoDBDocumentClient;
 
 /** Global configuration (tier limits) from memory instead of SSM. */
 const tierSettings = { rateLimit: 1e6, burstLimit: 1e6, tenantDailyQuota: 1e9, usageKey: "bench", features: {} };
@@ -117,8 +110,23 @@ const config = {
 
 const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 const signingKey = await testSigningKey("bench");
-/** One verifier (and so one token cache) per app, as each function has its own. */
-const newVerifier = () => createTokenVerifier({ region, userPoolId, clientId, jwks: signingKey.jwks });
+
+/**
+ * What `tenantContext()` is given, from one build of the layer: its own data source (per-tenant
+ * views, key checks) and registry over the in-memory clients, and a verifier (so one token cache)
+ * per app, as each function has its own.
+ */
+function stackOptions(build: typeof layerSource) {
+  return {
+    dataSource: build.createTenantDataSource({
+      tables: { products: "bench-products", [build.USAGE_TABLE_NAME]: "bench-usage" },
+      client: inMemoryDocumentClient,
+    }),
+    registry: build.createTenantRegistry({ tableName: "tenants", client: registryClient }),
+    verifier: build.createTokenVerifier({ region, userPoolId, clientId, jwks: signingKey.jwks }),
+    config,
+  };
+}
 
 function idToken(serial: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -143,8 +151,15 @@ for (let i = 0; i < COLD_TOKENS; i++) tokens.push(await idToken(i));
 // ---------------------------------------------------------------- the same request for everyone
 
 const listRequest = { path: "/products", query: { limit: "2" } };
-const viaAuthorizer = restEvent({ ...listRequest, authorizer: benchAuthorizer(TENANT) });
-const withToken = (token: string) => restEvent({ ...listRequest, headers: { Authorization: `Bearer ${token}` } });
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+// API Gateway passes the Authorization header on also after its authorizer: every event carries a
+// token, so bare Hono's adapter copies the same headers as the stack's (the issue's "same event").
+const viaAuthorizer = restEvent({
+  ...listRequest,
+  headers: bearer(tokens[0] as string),
+  authorizer: benchAuthorizer(TENANT),
+});
+const withToken = (token: string) => restEvent({ ...listRequest, headers: bearer(token) });
 const coldTokenEvents = tokens.map(withToken);
 const warmTokenEvent = withToken(tokens[0] as string);
 const context: Context = lambdaContext("products");
@@ -167,8 +182,8 @@ withMiddleware.get("/products", (c) => c.json(apiPage));
 const withPowertools = new Hono();
 withPowertools.use(async (_c, next) => {
   const startedAt = performance.now();
-  logger.resetKeys();
-  logger.appendKeys({ correlation_id: "bench", tenant_id: TENANT, tier: "basic", user_id: "bench" });
+  layerSource.logger.resetKeys();
+  layerSource.logger.appendKeys({ correlation_id: "bench", tenant_id: TENANT, tier: "basic", user_id: "bench" });
   await next();
   publishRequestMetrics({ tenantId: TENANT, tier: "basic", status: 200, latencyMs: performance.now() - startedAt });
 });
@@ -206,12 +221,10 @@ withStdoutLine.get("/products", (c) => c.json(apiPage));
 
 /** The stack the targets are about: tenantContext() in front of bare Hono's own handler. */
 const honoWithTenantContext = new Hono<TenantEnv>();
-honoWithTenantContext.use(tenantContext({ dataSource, verifier: newVerifier(), registry, config }));
+honoWithTenantContext.use(layer.tenantContext(stackOptions(layer)));
 honoWithTenantContext.get("/products", (c) => c.json(apiPage));
 
-const productsApp = handle(
-  createProductsApp({ dataSource, verifier: newVerifier(), registry, config }),
-) as LambdaHandler;
+const productsApp = handle(createProductsApp(stackOptions(layerSource))) as LambdaHandler;
 
 const powertools = new Router();
 powertools.get("/products", async () => apiPage);
@@ -341,7 +354,7 @@ const newTokenSamples = async (verify: (token: string) => Promise<unknown>) => {
   });
   return stats.samples.map((ns) => ns / 1000);
 };
-const verifierAlone = newVerifier();
+const verifierAlone = stackOptions(layer).verifier;
 const verifierVerifySamplesUs = await newTokenSamples((token) => verifierAlone.verify(token));
 const joseVerifySamplesUs = await newTokenSamples((token) => jwtVerify(token, signingKey.jwks));
 

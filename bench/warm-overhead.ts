@@ -1,6 +1,6 @@
 /**
- * Warm overhead: the same API Gateway event through bare Hono, bare Hono behind tenantContext()
- * (authorizer context; token with a cold and a warm verification cache), the full products app,
+ * Warm overhead: the same API Gateway event through bare Hono, bare Hono behind tenantContext() of
+ * the layer as built (authorizer context; token with a cold and a warm verification cache), the full products app,
  * floors (one middleware; the Powertools calls alone; their stdout write alone; the verifier and jose alone), the Powertools Event Handler and
  * Express through serverless-http, measured with mitata in one process (bench/warm-overhead-worker.ts),
  * per request, interleaved in rounds. Reported as p50/p99 and as the difference to bare Hono.
@@ -56,9 +56,10 @@ export const warmOverhead: Benchmark<WarmOverheadResult> = {
   name: "warm-overhead",
   async run(context) {
     const output = join(benchRoot, "warm-overhead-samples.json");
+    const shippedLayer = join((await context.build()).layerNodeModules, "@tenantkit/tenant-context/index.js");
     context.log("signing tokens, warming up, then measuring in rounds (about 20 s)");
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--expose-gc", workerScript, output], {
+      const child = spawn(process.execPath, ["--import", "tsx", "--expose-gc", workerScript, output, shippedLayer], {
         env: {
           ...process.env,
           POWERTOOLS_SERVICE_NAME: "products",
