@@ -69,8 +69,8 @@ export {
 } from "./http/tenant-context.ts";
 export * from "./idempotency/index.ts";
 export { CORRELATION_HEADER, correlationIdOf } from "./observability/correlation.ts";
-export { logger } from "./observability/logger.ts";
-export { MetricUnit, metrics } from "./observability/metrics.ts";
+export { logFailure, logger } from "./observability/logger.ts";
+export { MetricUnit, metrics, type RequestMetrics } from "./observability/metrics.ts";
 export {
   createTenantRegistry,
   registryMaxAgeSeconds,

@@ -5,7 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { requireEnv } from "../config.ts";
 import { createTenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
-import { logger } from "../observability/logger.ts";
+import { logFailure, logger } from "../observability/logger.ts";
 import { MetricUnit, metrics } from "../observability/metrics.ts";
 import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
 import { MalformedEventError, readTenantEvent, type TenantEvent } from "./tenant-event.ts";
@@ -92,10 +92,9 @@ export function createTenantEventConsumer(
       const dedicatedTables = (await registry.get(event.tenantId))?.tables;
       await handle(event, { data: dataSource.forTenant(event.tenantId, dedicatedTables), logger: eventLogger });
     } catch (error) {
-      eventLogger.error("event not processed; it will be delivered again", {
+      logFailure(eventLogger, "event not processed; it will be delivered again", error, {
         message_id: record.messageId,
         receive_count: receiveCount,
-        error: error as Error,
       });
       throw error;
     }

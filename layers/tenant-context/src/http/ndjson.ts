@@ -1,6 +1,6 @@
 /** Streamed NDJSON answers whose failures are failures: logged, counted as a 5xx, and never passed off as complete. */
 import type { Context } from "hono";
-import { logger } from "../observability/logger.ts";
+import { logFailure, logger } from "../observability/logger.ts";
 
 /** The media type of a streamed export: one JSON value per line. */
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
@@ -30,7 +30,7 @@ export function ndjsonResponse(c: Context, lines: AsyncIterable<unknown>): Respo
         else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
       } catch (error) {
         if (cancelled) return;
-        logger.error("streamed response failed", { error: error as Error });
+        logFailure(logger, "streamed response failed", error);
         controller.error(error);
       }
     },

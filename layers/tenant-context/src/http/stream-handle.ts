@@ -10,8 +10,8 @@ declare const awslambda: { streamifyResponse<T>(handler: T): T };
 /**
  * hono's `streamHandle()` for an app behind `tenantContext()`. When the response stream fails (the
  * connection to the client broke), hono's adapter stops reading the body but does not cancel it;
- * this one settles such a body before the invocation ends: its metrics are published with this
- * invocation, and what was producing it (an export's reads, say) is stopped.
+ * this one settles such a body before the invocation ends: what was producing it (an export's
+ * reads, say) is stopped and waited for, and its metrics are published with this invocation.
  *
  * @example
  * // functions/products/handler.ts
@@ -24,7 +24,7 @@ export function streamHandle(app: Hono<any>): StreamingHandler {
     try {
       await handler(event, responseStream, context);
     } finally {
-      settleAbandonedStream();
+      await settleAbandonedStream();
     }
   }) as unknown as StreamingHandler;
 }

@@ -156,6 +156,47 @@ describe("tenantContext metrics (EMF)", () => {
     expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
   });
 
+  it("refuses a service metric under a name the layer records itself, and keeps nothing of it", async () => {
+    const app = buildApp();
+    app.get("/own-latency", (c) => {
+      c.var.metrics.addMetric("Latency", MetricUnit.Seconds, 0.25);
+      return c.json({ ok: true });
+    });
+    const refused = await app.request("/own-latency", {}, authorizerEvent());
+    expect(refused.status).toBe(500);
+    await refused.text();
+    await (await app.request("/buffered", {}, authorizerEvent())).text();
+    expect(emf()).toHaveLength(2);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
+    expect(emf()[1]).toMatchObject({ Requests: 1, ServerErrors: 0, WidgetsCounted: 3 });
+    expect(emf()[1]._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: "Latency", Unit: "Milliseconds" });
+  });
+
+  it("publishes the request's own metrics alone when the service's cannot be, with an error, and carries nothing over", async () => {
+    const app = buildApp();
+    app.get("/clashing", (c) => {
+      // Powertools refuses one name as both metadata and a metric when it serializes the blob.
+      c.var.metrics.addMetadata("Widgets", "blue");
+      c.var.metrics.addMetric("Widgets", MetricUnit.Count, 1);
+      return c.json({ ok: true });
+    });
+    const res = await app.request("/clashing", {}, authorizerEvent());
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0, tenantId: "acme", tier: "premium" });
+    expect(emf()[0]).not.toHaveProperty("Widgets");
+    expect(logs().find((line) => line.level === "ERROR")).toMatchObject({
+      message: expect.stringContaining("the service's own were dropped"),
+      correlation_id: "req-7",
+    });
+
+    await (await app.request("/buffered", {}, authorizerEvent())).text();
+    expect(emf()).toHaveLength(2);
+    expect(emf()[1]).toMatchObject({ Requests: 1, WidgetsCounted: 3 });
+    expect(emf()[1]).not.toHaveProperty("Widgets");
+  });
+
   it("counts a 4xx as a client error", async () => {
     await (await buildApp().request("/admin-only", {}, authorizerEvent("tenant-user"))).text();
     expect(emf()[0]).toMatchObject({ ClientErrors: 1, ServerErrors: 0 });
@@ -323,6 +364,23 @@ describe("publicRequestContext", () => {
     const res = await handle(publicApp())(restEvent("/broken", { method: "POST" }), lambdaContext);
     expect(res.statusCode).toBe(500);
     expect(emf()[0]).toMatchObject({ tier: NO_TIER, ServerErrors: 1 });
+  });
+
+  it("answers and counts a failure the app's onError never sees (a throw that is not an Error)", async () => {
+    const app = publicApp();
+    app.post("/odd", (c) => {
+      c.var.metrics.addMetric("SignUps", MetricUnit.Count, 1);
+      throw { not: "an Error" };
+    });
+    const res = await handle(app)(restEvent("/odd", { method: "POST" }), lambdaContext);
+    expect(res.statusCode).toBe(500);
+    expect(res.multiValueHeaders?.["content-type"]).toEqual(["application/problem+json"]);
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ tier: NO_TIER, Requests: 1, ServerErrors: 1, SignUps: 1 });
+
+    await handle(app)(restEvent("/registrations", { method: "POST" }), lambdaContext);
+    expect(emf()).toHaveLength(2);
+    expect(emf()[1]).not.toHaveProperty("SignUps");
   });
 });
 
@@ -499,14 +557,18 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
   it("the layer's streamHandle(): an answer whose response stream failed is settled before the invocation ends", async () => {
     const app = buildApp();
     let stopped = false;
-    async function* exported() {
-      try {
-        yield* lines(["a", "b", "c"]);
-      } finally {
-        stopped = true;
-      }
-    }
     app.get("/export", (c) => {
+      async function* exported() {
+        try {
+          yield* lines(["a", "b", "c"]);
+        } finally {
+          // what the producer does while it stops belongs to this request, not to the next one
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          c.var.metrics.addMetric("ExportsStopped", MetricUnit.Count, 1);
+          c.var.logger.info("export stopped");
+          stopped = true;
+        }
+      }
       c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
       return ndjsonResponse(c, exported());
     });
@@ -516,9 +578,10 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
       },
     });
     await invokeStreamed(app, "/export", broken, layerStreamHandle);
+    expect(stopped).toBe(true);
     expect(emf()).toHaveLength(1);
-    expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3, ServerErrors: 0 });
-    await vi.waitFor(() => expect(stopped).toBe(true));
+    expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3, ExportsStopped: 1, ServerErrors: 0 });
+    expect(logs().find((line) => line.message === "export stopped")).toMatchObject({ tenant_id: "acme" });
   });
 
   it("counts an NDJSON export that fails half way as a server error, logged with the request's keys", async () => {
@@ -570,5 +633,29 @@ describe("tenant isolation violations", () => {
     expect(event.violation).toEqual(expect.any(String));
     expect(output.join("")).not.toContain("globex-private-note");
     expect(emf()[0]).toMatchObject({ ServerErrors: 1, tenantId: "acme" });
+  });
+
+  it("is logged as a security event when it ends a streamed export half way", async () => {
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({ dataSource: leakingData(), verifier: refusingVerifier(), registry: activeTenantRegistry() }),
+    );
+    app.get("/items/export", (c) => {
+      const items = c.var.data.table("items");
+      return ndjsonResponse(
+        c,
+        (async function* () {
+          yield { first: true };
+          yield await items.get({ itemId: "1" });
+        })(),
+      );
+    });
+    const res = await app.request("/items/export", {}, authorizerEvent());
+    await expect(res.text()).rejects.toThrow();
+    const [event] = logs().filter((line) => line.security_event === "tenant_isolation");
+    expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
+    expect(event.violation).toEqual(expect.any(String));
+    expect(output.join("")).not.toContain("globex-private-note");
+    expect(emf()[0]).toMatchObject({ ServerErrors: 1 });
   });
 });

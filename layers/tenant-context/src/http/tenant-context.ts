@@ -1,6 +1,5 @@
 /** The Hono middleware that turns a request into a tenant context: identity, data, logger, metrics. */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { type Role, rolesFromGroups } from "../auth/roles.ts";
@@ -15,8 +14,8 @@ import { countRequest, QuotaExceededError } from "../data/usage-meter.ts";
 import type { EventPublisher } from "../events/event-publisher.ts";
 import { createTenantEvents, type TenantEvents } from "../events/tenant-events.ts";
 import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
-import { logger } from "../observability/logger.ts";
-import { metrics, publishRequestMetrics } from "../observability/metrics.ts";
+import { logFailure, logger } from "../observability/logger.ts";
+import { publishRequestMetrics, type RequestMetrics, requestMetrics } from "../observability/metrics.ts";
 import {
   createTenantRegistry,
   type TenantRecord,
@@ -30,7 +29,6 @@ import {
   NotFoundError,
   problemResponse,
   ServiceUnavailableError,
-  TenantIsolationError,
   TooManyRequestsError,
   toProblemError,
   UnauthorizedError,
@@ -62,7 +60,8 @@ export interface TenantEnv {
     /** global configuration (`/<stage>/config/...`) */
     config: AppConfig;
     logger: Logger;
-    metrics: Metrics;
+    /** the request's metrics: published with the request's own, once it has been answered */
+    metrics: RequestMetrics;
     correlationId: string;
     /** publishes events of the caller's tenant, with the request's correlation id */
     events: TenantEvents;
@@ -203,6 +202,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   const metering = options.metering ?? Boolean(usageTable);
 
   return async function tenantContext(c, next) {
+    if (previousStream) await settleAbandonedStream();
     const { startedAt, correlationId } = beginRequest(c);
     let tenant: Tenant | undefined;
     try {
@@ -243,7 +243,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     });
     c.set("config", requestConfig);
     c.set("logger", logger);
-    c.set("metrics", metrics);
+    c.set("metrics", requestMetrics);
     const outboxTable = options.events?.outboxTable;
     c.set(
       "events",
@@ -260,8 +260,11 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
 /** A streamed body passed through, and how to settle it if it is left neither ended nor cancelled. */
 interface WatchedBody {
   body: ReadableStream<Uint8Array>;
-  /** publishes now, as of its last chunk, unless it is over already, and cancels what is left */
-  abandon(): void;
+  /**
+   * Unless it is over already: cancels what is left, waits until whatever produced it has stopped,
+   * then publishes, as of its last chunk, with what the producer recorded while stopping.
+   */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -278,8 +281,9 @@ function whenSent(
   let over = false;
   let lastChunkAt = performance.now();
   const end = (finalStatus: number, endedAt = performance.now()) => {
-    if (!over) sent(finalStatus, endedAt);
+    if (over) return;
     over = true;
+    sent(finalStatus, endedAt);
   };
   const watched = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -304,10 +308,12 @@ function whenSent(
   });
   return {
     body: watched,
-    abandon: () => {
-      end(status, lastChunkAt);
-      // and stop whatever produces it: nobody will read it any more
-      reader.cancel().catch(() => undefined);
+    async abandon() {
+      if (over) return;
+      // Nothing else publishes it from now on: the read the cancel ends would, too early.
+      over = true;
+      await reader.cancel().catch(() => undefined);
+      sent(status, lastChunkAt);
     },
   };
 }
@@ -315,16 +321,23 @@ function whenSent(
 /**
  * The streamed answer of the latest invocation under Lambda's streaming adapter. hono's
  * `streamHandle` stops reading a body whose response stream failed, but does not cancel it: the
- * layer's `streamHandle` settles it when the invocation ends. Under hono's own, it is settled when
- * the next invocation starts (a container serves one at a time, in AWS and in the local gateway), so
- * that its metrics are at least published on their own instead of going out with the next request's.
+ * layer's `streamHandle` settles it before the invocation ends. Under hono's own, it is settled when
+ * the next invocation starts, before anything of that one (a container serves one at a time, in AWS
+ * and in the local gateway), so that its metrics and its producer's last log lines stay its own.
  */
 let previousStream: WatchedBody | undefined;
 
-/** Publishes the metrics of a streamed answer left open, as of its last chunk, and cancels its body. */
-export function settleAbandonedStream(): void {
-  previousStream?.abandon();
+/**
+ * Settles the streamed answer of the latest invocation if it was left open: cancels its body, waits
+ * until its producer has stopped, and publishes its metrics as of its last chunk.
+ *
+ * @example
+ * try { await handler(event, responseStream, context); } finally { await settleAbandonedStream(); }
+ */
+export async function settleAbandonedStream(): Promise<void> {
+  const stream = previousStream;
   previousStream = undefined;
+  await stream?.abandon();
 }
 
 /**
@@ -334,7 +347,6 @@ export function settleAbandonedStream(): void {
  */
 function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId: string } {
   const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
-  if (lambdaContext) settleAbandonedStream();
   const startedAt = performance.now();
   const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
   c.set("correlationId", correlationId);
@@ -378,10 +390,16 @@ function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant 
  */
 export const publicRequestContext = (): MiddlewareHandler<TenantEnv> =>
   async function publicRequestContext(c, next) {
+    if (previousStream) await settleAbandonedStream();
     const { startedAt } = beginRequest(c);
     c.set("logger", logger);
-    c.set("metrics", metrics);
-    await next();
+    c.set("metrics", requestMetrics);
+    try {
+      await next();
+    } catch (error) {
+      // What the app's onError did not answer (it failed itself, or the throw was not an Error).
+      c.res = errorResponse(error, c);
+    }
     finishRequest(c, startedAt, undefined);
   };
 
@@ -423,12 +441,10 @@ export const requireRole = (...roles: Role[]): MiddlewareHandler<TenantEnv> => {
 /** The problem+json answer to an error, logged by kind: isolation violations as security events. */
 function errorResponse(error: unknown, c: Context<TenantEnv>): Response {
   const problem = toProblemError(error);
-  if (error instanceof TenantIsolationError) {
-    logger.critical("tenant isolation violation", { security_event: "tenant_isolation", violation: error.violation });
-  } else if (error instanceof UnauthorizedError) {
+  if (error instanceof UnauthorizedError) {
     logger.info("request not authenticated", { reason: error.reason });
   } else if (problem.status >= 500) {
-    logger.error("request failed", { error: error as Error });
+    logFailure(logger, "request failed", error);
   }
   const correlationId = c.get("correlationId");
   return problemResponse(problem, correlationId ? { [CORRELATION_HEADER]: correlationId } : {});

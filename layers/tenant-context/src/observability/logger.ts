@@ -1,5 +1,6 @@
 /** The Powertools logger every tenant-context component and service shares, one per container. */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { TenantIsolationError } from "../http/errors.ts";
 
 /**
  * The container's logger. The tenant-context middleware appends `tenant_id`, `tier`, `user_id`
@@ -9,3 +10,28 @@ import { Logger } from "@aws-lambda-powertools/logger";
  * logger.info("product created", { productId });
  */
 export const logger = new Logger();
+
+/**
+ * Logs why something failed. A tenant isolation violation is a CRITICAL security event with its
+ * reason, on whatever path it surfaced (an answer, a streamed body, an event); anything else is an
+ * error with `message`.
+ *
+ * @example
+ * logFailure(logger, "event not processed", error, { message_id: record.messageId });
+ */
+export function logFailure(
+  log: Logger,
+  message: string,
+  error: unknown,
+  attributes: Record<string, unknown> = {},
+): void {
+  if (error instanceof TenantIsolationError) {
+    log.critical("tenant isolation violation", {
+      ...attributes,
+      security_event: "tenant_isolation",
+      violation: error.violation,
+    });
+  } else {
+    log.error(message, { ...attributes, error: error as Error });
+  }
+}

@@ -1,17 +1,59 @@
 /** The Powertools metrics (EMF) instance of the container and the per-request recording around it. */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logger } from "./logger.ts";
 
 /**
  * The container's metrics. Dimensions are `service` (from POWERTOOLS_SERVICE_NAME) and `tier`;
  * the tenant id is metadata, never a dimension (a dimension per tenant is a custom metric per
- * tenant). Services add their own through `c.var.metrics` and never flush: the middleware does.
+ * tenant). HTTP services record theirs through `c.var.metrics` (`requestMetrics`) and never
+ * flush: the middleware does. Handlers without the middleware (event consumers) use it directly.
  *
  * @example
- * c.var.metrics.addMetric("ProductsCreated", MetricUnit.Count, 1);
+ * metrics.addMetric("EventsProcessed", MetricUnit.Count, 3);
+ * metrics.publishStoredMetrics();
  */
 export const metrics = new Metrics();
 
 export { MetricUnit };
+
+/** A unit of `MetricUnit`, e.g. `MetricUnit.Count`. */
+type Unit = Parameters<Metrics["addMetric"]>[1];
+
+/** The names the tenant context records for every request: metrics, metadata and dimensions. */
+const RESERVED_NAMES = new Set(["Requests", "Latency", "ClientErrors", "ServerErrors", "tenantId", "service", "tier"]);
+
+/**
+ * What a service may add to its request's metrics (`c.var.metrics`): metrics and metadata. They
+ * go out in the request's one EMF blob, under its `service` and `tier`. Dimensions are not
+ * offered: one added by a service would also split the tenant context's own request metrics.
+ */
+export interface RequestMetrics {
+  /** throws when `name` is one the tenant context records itself */
+  addMetric(name: string, unit: Unit, value: number): void;
+  /** searchable in the EMF log line, not a dimension; throws when `key` is one the tenant context uses */
+  addMetadata(key: string, value: string): void;
+}
+
+function refuseReserved(name: string): void {
+  if (RESERVED_NAMES.has(name)) throw new Error(`the tenant context records '${name}' itself; choose another name`);
+}
+
+/**
+ * `c.var.metrics`: the request's metrics, as a service sees them.
+ *
+ * @example
+ * c.var.metrics.addMetric("ProductsCreated", MetricUnit.Count, 1);
+ */
+export const requestMetrics: RequestMetrics = {
+  addMetric(name, unit, value) {
+    refuseReserved(name);
+    metrics.addMetric(name, unit, value);
+  },
+  addMetadata(key, value) {
+    refuseReserved(key);
+    metrics.addMetadata(key, value);
+  },
+};
 
 /** What one request contributes to the metrics, recorded and flushed once. */
 export interface RequestOutcome {
@@ -22,8 +64,7 @@ export interface RequestOutcome {
   latencyMs: number;
 }
 
-/** Records the request's count, latency and error class, then publishes everything stored. */
-export function publishRequestMetrics(outcome: RequestOutcome): void {
+function recordAndPublish(outcome: RequestOutcome): void {
   metrics.addDimension("tier", outcome.tier);
   if (outcome.tenantId) metrics.addMetadata("tenantId", outcome.tenantId);
   metrics.addMetric("Requests", MetricUnit.Count, 1);
@@ -31,4 +72,36 @@ export function publishRequestMetrics(outcome: RequestOutcome): void {
   metrics.addMetric("ClientErrors", MetricUnit.Count, outcome.status >= 400 && outcome.status < 500 ? 1 : 0);
   metrics.addMetric("ServerErrors", MetricUnit.Count, outcome.status >= 500 ? 1 : 0);
   metrics.publishStoredMetrics();
+}
+
+function clearStored(): void {
+  metrics.clearMetrics();
+  metrics.clearDimensions();
+  metrics.clearMetadata();
+}
+
+/**
+ * Records the request's count, latency and error class, then publishes everything stored. Never
+ * throws: if what the service stored cannot be published (Powertools refuses, say, one name used
+ * as both a metric and metadata), that is dropped with an error log and the request's own metrics
+ * go out alone, so that nothing is left stored for the next request.
+ *
+ * @example
+ * publishRequestMetrics({ tenantId: "acme", tier: "basic", status: 200, latencyMs: 12.5 });
+ */
+export function publishRequestMetrics(outcome: RequestOutcome): void {
+  try {
+    recordAndPublish(outcome);
+  } catch (error) {
+    clearStored();
+    logger.error("the request's metrics could not be published as recorded; the service's own were dropped", {
+      error: error as Error,
+    });
+    try {
+      recordAndPublish(outcome);
+    } catch (again) {
+      clearStored();
+      logger.error("the request's metrics could not be published", { error: again as Error });
+    }
+  }
 }
