@@ -50,6 +50,19 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
     }
   });
 
+  it("refuses a value that is not JSON without quoting any of it", async () => {
+    await admin.send(
+      new CreateSecretCommand({ Name: `/${stage}/tenants/${red}/not-json`, SecretString: "hunter2-do-not-log" }),
+    );
+    const failure = await secrets
+      .forTenant(red)
+      .getJson("not-json")
+      .catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe("secret 'not-json' is not valid JSON");
+    expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain("hunter2");
+  });
+
   it("serves a value from the Powertools cache within maxAge", async () => {
     const name = `/${stage}/tenants/${red}/payments/api-key`;
     await secrets.forTenant(red).get("payments/api-key");

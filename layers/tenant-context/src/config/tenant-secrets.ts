@@ -1,5 +1,6 @@
 /** Per-tenant secrets in Secrets Manager under `/<stage>/tenants/<tenantId>/`, read through Powertools Parameters. */
 
+import { TransformParameterError } from "@aws-lambda-powertools/parameters/errors";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LRUCache } from "lru-cache";
@@ -67,10 +68,17 @@ export function createTenantSecrets(options: TenantSecretsOptions): TenantSecret
   return {
     forTenant(tenantId) {
       const read = async <T>(name: string, transform?: "json"): Promise<T> => {
-        const value = await (await providerFor(tenantId)).get(tenantSecretName(options.stage, tenantId, name), {
-          ...(maxAge !== undefined && { maxAge }),
-          ...(transform && { transform }),
-        });
+        let value: unknown;
+        try {
+          value = await providerFor(tenantId).get(tenantSecretName(options.stage, tenantId, name), {
+            ...(maxAge !== undefined && { maxAge }),
+            ...(transform && { transform }),
+          });
+        } catch (error) {
+          // Powertools' message quotes the start of the value JSON.parse refused: a secret must not reach a log.
+          if (error instanceof TransformParameterError) throw new Error(`secret '${name}' is not valid JSON`);
+          throw error;
+        }
         if (value === undefined) throw new Error(`secret '${name}' has no value`);
         return value as T;
       };
