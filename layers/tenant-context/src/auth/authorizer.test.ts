@@ -138,6 +138,17 @@ describe("createAuthorizer logs", () => {
     expect(refused).toMatchObject({ correlation_id: "r1", reason: "bad token" });
     expect(JSON.stringify(lines())).not.toContain("Bearer");
   });
+
+  it("takes a correlation id sent twice for no id at all, as the services do", async () => {
+    const lines = capturedLines();
+    const authorize = createAuthorizer({ verifier, registry: registryWith({ status: "INACTIVE" }), config });
+    const twice = {
+      ...event("Bearer good", { "X-Correlation-Id": "trace-two" }),
+      multiValueHeaders: { "X-Correlation-Id": ["trace-one", "trace-two"], authorization: ["Bearer good"] },
+    };
+    await authorize(twice);
+    expect(lines().find((line) => line.message === "tenant is not active")).toMatchObject({ correlation_id: "r1" });
+  });
 });
 
 describe("stageWildcard", () => {

@@ -33,9 +33,18 @@ export interface AuthorizerContext {
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /** A request header's value, whatever the case of its name as API Gateway passes it on. */
+/**
+ * A request header as the services see it through hono's adapter: every value the caller sent,
+ * joined with ", " (API Gateway's `headers` keeps only the last). So a header sent twice is as
+ * ambiguous here as there, and both pick the same correlation id.
+ */
 function header(event: APIGatewayRequestAuthorizerEvent, wanted: string): string | undefined {
+  const matches = (h: string) => h.toLowerCase() === wanted.toLowerCase();
+  const multi = event.multiValueHeaders ?? {};
+  const multiName = Object.keys(multi).find(matches);
+  if (multiName) return multi[multiName]?.join(", ");
   const headers = event.headers ?? {};
-  const name = Object.keys(headers).find((h) => h.toLowerCase() === wanted.toLowerCase());
+  const name = Object.keys(headers).find(matches);
   return name ? headers[name] : undefined;
 }
 
