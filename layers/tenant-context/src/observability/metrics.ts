@@ -12,7 +12,10 @@ import { logger } from "./logger.ts";
  * metrics.addMetric("EventsProcessed", MetricUnit.Count, 3);
  * metrics.publishStoredMetrics();
  */
-export const metrics = new Metrics();
+export const metrics = new Metrics({
+  // Its own warnings (say, a metric dropped) go through the logger, with the request's keys.
+  logger,
+});
 
 export { MetricUnit };
 
