@@ -1,7 +1,7 @@
 /** The control plane: onboarding, tiers, lifecycle and offboarding of tenants (system admin), and a tenant's own view. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { EmailRefusedError, EmailTakenError } from "@tenantkit/shared/identity-provider";
-import { createPublicApp, createServiceApp } from "@tenantkit/shared/service-app";
+import { createPublicApp, createServiceApp, fieldErrors } from "@tenantkit/shared/service-app";
 import {
   ConflictError,
   ndjsonResponse,
@@ -27,7 +27,7 @@ import {
   offboardTenantRoute,
   registerRoute,
 } from "./routes.ts";
-import { tenantIdFromName, toView } from "./tenant.ts";
+import { TenantIdParams, tenantIdFromName, toView } from "./tenant.ts";
 import { changeTier } from "./use-cases/change-tier.ts";
 import { getOwnTenant } from "./use-cases/get-own-tenant.ts";
 import { getTenant } from "./use-cases/get-tenant.ts";
@@ -99,7 +99,9 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
   // A stream is not a typed JSON response: documented here, handled below.
   app.openAPIRegistry.registerPath(offboardTenantRoute);
   app.delete("/tenants/:id", async (c) => {
-    const id = c.req.param("id");
+    const params = TenantIdParams.safeParse(c.req.param());
+    if (!params.success) throw new ValidationError(fieldErrors(params.error, "param"));
+    const { id } = params.data;
     if (id === c.var.tenant.id)
       throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
     const record = await startOffboarding(records, id);
