@@ -39,6 +39,19 @@ export function fieldErrors(error: ZodError, target: string): FieldError[] {
   }));
 }
 
+/** 415: a JSON route's body came with a Content-Type that is not JSON, or with none; names the header. */
+class UnsupportedMediaTypeError extends ProblemError {
+  readonly errors: FieldError[] = [{ location: "header", field: "Content-Type", message: "must be application/json" }];
+
+  constructor() {
+    super(415, "Unsupported Media Type", "header field 'Content-Type': must be application/json");
+  }
+
+  override toProblem() {
+    return { ...super.toProblem(), errors: this.errors };
+  }
+}
+
 /**
  * A new service app: OpenAPI-described routes validated by zod (400 problem+json naming the
  * field), a body size limit (413), the tenant context, and the one error mapper.
@@ -82,12 +95,14 @@ function newApp(context: MiddlewareHandler<TenantEnv>): OpenAPIHono<TenantEnv> {
   );
   app.use(limitJsonDepth());
   app.onError((error, c) => {
-    // Hono's own validators throw HTTPException, e.g. for a body that is not JSON.
+    // Hono's own validators throw HTTPException, e.g. for a body that is not JSON (400) or not labelled JSON (415).
     if (error instanceof HTTPException && error.status < 500) {
       const problem =
         error.status === 400
           ? new ValidationError([{ location: "body", field: "(root)", message: error.message || "is malformed" }])
-          : new ProblemError(error.status, error.message || "Request rejected");
+          : error.status === 415
+            ? new UnsupportedMediaTypeError()
+            : new ProblemError(error.status, error.message || "Request rejected");
       return handleError(problem, c);
     }
     return handleError(error, c);

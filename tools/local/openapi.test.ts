@@ -78,6 +78,17 @@ describe("the OpenAPI document", () => {
     }
   });
 
+  it("documents 413 and 415 exactly on the operations that take a JSON body", () => {
+    for (const [key, operation] of operations(document)) {
+      const hasBody = operation.requestBody !== undefined;
+      if (hasBody) expect(Object.keys(operation.requestBody.content), key).toEqual(["application/json"]);
+      for (const status of ["413", "415"]) expect(status in operation.responses, `${key} ${status}`).toBe(hasBody);
+    }
+    expect(deref(document, { $ref: "#/components/responses/UnsupportedMediaType" }).description).toMatch(
+      /Content-Type/,
+    );
+  });
+
   it("gives every success response with a body a schema, and every operation a unique id", () => {
     const ids = operations(document).map(([, operation]) => operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);

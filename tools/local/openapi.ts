@@ -30,6 +30,7 @@ const PROBLEM_REF = { $ref: "#/components/schemas/Problem" };
 /** Answers any route can give besides its own: the layer's and API Gateway's problems. */
 const COMMON_PROBLEMS: Record<string, { name: string; description: string }> = {
   "413": { name: "PayloadTooLarge", description: "The request body is larger than the service accepts" },
+  "415": { name: "UnsupportedMediaType", description: "The request body's `Content-Type` is not `application/json`" },
   "429": {
     name: "TooManyRequests",
     description: "Over the tier's rate or the tenant's daily quota; `Retry-After` says when to retry",
@@ -106,7 +107,7 @@ function completeOperation(operation: OpenApiDocument, service: string, route: A
   if (route) operation.operationId ??= operationIdOf(route);
   operation.security = route?.authorizer ? [{ [SECURITY_SCHEME]: [] }] : [];
   for (const [status, { name }] of Object.entries(COMMON_PROBLEMS)) {
-    if (status === "413" && !hasBody) continue;
+    if ((status === "413" || status === "415") && !hasBody) continue;
     operation.responses[status] ??= { $ref: `#/components/responses/${name}` };
   }
   if (route?.authorizer) {
