@@ -5,7 +5,8 @@ import { DeleteCommand, DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/l
 import type { Context } from "aws-lambda";
 import { requireEnv } from "../config.ts";
 import type { TenantTable, TransactionWrite } from "../data/tenant-scoped-table.ts";
-import { logger } from "../observability/logger.ts";
+import { TenantIsolationError } from "../http/errors.ts";
+import { logFailure, logger } from "../observability/logger.ts";
 import { MetricUnit, metrics } from "../observability/metrics.ts";
 import {
   createEventSender,
@@ -143,7 +144,24 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
   const indexName = options.indexName ?? OUTBOX_INDEX;
   const olderThanMs = (options.olderThanSeconds ?? 60) * 1000;
 
-  async function publishAndRemove(records: OutboxRecord[]): Promise<SweepResult> {
+  async function publishAndRemove(all: OutboxRecord[]): Promise<SweepResult> {
+    // The layer writes a tenant's events into its own partition only; a record that speaks for
+    // another tenant was written around it. It is never sent, and stays for whoever investigates.
+    const records = all.filter((record) => {
+      const speaksFor = tenantOfEntry(record.entry);
+      if (speaksFor === record.tenantId) return true;
+      logFailure(
+        logger,
+        "outbox record not sent",
+        new TenantIsolationError(
+          `outbox record in tenant ${record.tenantId}'s partition holds an event of ${speaksFor}`,
+        ),
+        { event_id: record.eventId },
+      );
+      return false;
+    });
+    const foreign = all.length - records.length;
+    if (records.length === 0) return { published: 0, failed: foreign };
     let unsent = new Set<EventEntry>();
     try {
       await options.sender.send(records.map((record) => record.entry));
@@ -161,7 +179,7 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
         }),
       );
     }
-    return { published: sent.length, failed: unsent.size };
+    return { published: sent.length, failed: unsent.size + foreign };
   }
 
   return {
@@ -190,6 +208,15 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
       return total;
     },
   };
+}
+
+/** The tenant an entry's detail names; undefined when the detail is not JSON. */
+function tenantOfEntry(entry: EventEntry): unknown {
+  try {
+    return (JSON.parse(entry.Detail) as { tenantId?: unknown }).tenantId;
+  } catch {
+    return undefined;
+  }
 }
 
 function secondsFromEnv(name: string, fallback: number): number {
