@@ -84,12 +84,14 @@ export interface EventPublisher extends EventSender {
  * catch (error) { if (!(error instanceof EventPublishError)) throw error; unsent = new Set(error.failed); }
  */
 export class EventPublishError extends Error {
-  readonly failed: EventEntry[];
+  declare readonly failed: EventEntry[];
 
   constructor(failed: EventEntry[], reason: string, options?: { cause?: unknown }) {
     super(`${failed.length} event(s) not published: ${reason}`, options);
     this.name = "EventPublishError";
-    this.failed = failed;
+    // Not enumerable: the logger writes an error's enumerable properties, and these entries carry
+    // the tenant's business data.
+    Object.defineProperty(this, "failed", { value: failed, enumerable: false });
   }
 }
 
