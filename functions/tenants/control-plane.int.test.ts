@@ -2,11 +2,14 @@ import { APIGatewayClient, GetApiKeysCommand } from "@aws-sdk/client-api-gateway
 import {
   AdminGetUserCommand,
   CognitoIdentityProviderClient,
+  InitiateAuthCommand,
+  UpdateUserAttributesCommand,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EmailTakenError } from "@tenantkit/shared/identity-provider";
+import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import { createTenantCredentials, createTenantDataSource, NotFoundError, type Tier } from "@tenantkit/tenant-context";
 import { describe, expect, inject, it } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
@@ -36,11 +39,17 @@ let sequence = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++sequence}`;
 
 async function userExists(email: string) {
+  return (await tenantOfUser(email)) !== undefined;
+}
+/** The tenant claim of the user with that email or id; undefined when there is no such user. */
+async function tenantOfUser(emailOrId: string) {
   try {
-    await cognito.send(new AdminGetUserCommand({ UserPoolId: context.refs.UserPool, Username: email }));
-    return true;
+    const { UserAttributes = [] } = await cognito.send(
+      new AdminGetUserCommand({ UserPoolId: context.refs.UserPool, Username: emailOrId }),
+    );
+    return UserAttributes.find((a) => a.Name === "custom:tenantId")?.Value;
   } catch (error) {
-    if (error instanceof UserNotFoundException) return false;
+    if (error instanceof UserNotFoundException) return undefined;
     throw error;
   }
 }
@@ -185,7 +194,7 @@ describe("offboarding on moto", () => {
       ...controlPlane.offboarding,
       identity: {
         ...controlPlane.offboarding.identity,
-        deleteUser: async () => {
+        changeTenantUser: async () => {
           throw new Error("the function timed out");
         },
       },
@@ -197,5 +206,47 @@ describe("offboarding on moto", () => {
     await expect(run(stopping)).rejects.toThrow("the function timed out");
     await run(controlPlane.offboarding);
     expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
+  });
+
+  it("deletes its users by id: a renamed user goes, another tenant's user with its old email stays", async () => {
+    const a = { ...request("basic"), adminPassword: "Renamed-admin-pass-1" };
+    await onboardTenant(controlPlane.onboarding, a);
+    // A's admin changes its own email, as the app client allows (WriteAttributes: [email]).
+    const { AuthenticationResult } = await cognito.send(
+      new InitiateAuthCommand({
+        ClientId: context.refs.UserPoolClient as string,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: a.adminEmail, PASSWORD: a.adminPassword },
+      }),
+    );
+    const renamed = `renamed@${a.tenantId}.test`;
+    await cognito.send(
+      new UpdateUserAttributesCommand({
+        AccessToken: AuthenticationResult?.AccessToken,
+        UserAttributes: [{ Name: "email", Value: renamed }],
+      }),
+    );
+    // B's admin takes the freed address; C's admin is planted in A's directory by its id.
+    const b = { ...request("basic"), adminEmail: a.adminEmail };
+    await onboardTenant(controlPlane.onboarding, b);
+    const c = request("basic");
+    await onboardTenant(controlPlane.onboarding, c);
+    const [planted] = (await data.forTenant(c.tenantId).table("users").query<{ userId: string }>()).items;
+    const now = new Date().toISOString();
+    await createUserDirectory(data.forTenant(a.tenantId).table("users")).put({
+      userId: planted?.userId as string,
+      email: c.adminEmail,
+      role: "tenant-admin",
+      enabled: true,
+      createdAt: now,
+      updatedAt: now,
+    });
+
+    const record = await startOffboarding(controlPlane.onboarding.records, a.tenantId);
+    for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
+    expect(await userExists(renamed)).toBe(false);
+    expect(await tenantOfUser(b.adminEmail)).toBe(b.tenantId);
+    expect(await tenantOfUser(planted?.userId as string)).toBe(c.tenantId);
+    expect(await traces(a.tenantId, renamed)).toEqual(nothing);
   });
 });

@@ -34,11 +34,19 @@ export function createUsersApp(
   app.openapi(getUserRoute, async (c) => c.json(await getUser(directory(c), c.req.valid("param").id), 200));
 
   app.openapi(changeUserRoute, async (c) =>
-    c.json(await changeUser({ identity, directory: directory(c) }, c.req.valid("param").id, c.req.valid("json")), 200),
+    c.json(
+      await changeUser(
+        { identity, directory: directory(c) },
+        c.var.tenant.id,
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      ),
+      200,
+    ),
   );
 
   app.openapi(deleteUserRoute, async (c) => {
-    await deleteUser({ identity, directory: directory(c) }, c.req.valid("param").id);
+    await deleteUser({ identity, directory: directory(c) }, c.var.tenant.id, c.req.valid("param").id);
     return c.body(null, 204);
   });
 

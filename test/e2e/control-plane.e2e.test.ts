@@ -1,4 +1,11 @@
-import { AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  UpdateUserAttributesCommand,
+  UserNotFoundException,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -173,6 +180,50 @@ describe("users of a tenant", () => {
     expect(list.body.items.every((u: { email: string }) => !u.email.endsWith("@globex.test"))).toBe(true);
     expect((await api("DELETE", `/users/${id}`, { as: ACME_ADMIN })).status).toBe(204);
     expect((await api("GET", `/users/${id}`, { as: ACME_ADMIN })).status).toBe(404);
+  });
+
+  it("changes and deletes users by id: never another tenant's user that took a renamed user's old email", async () => {
+    const UserPoolId = stack.context.refs.UserPool as string;
+    const cognitoUser = async (Username: string) => {
+      try {
+        const user = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username }));
+        const { Groups = [] } = await cognito.send(new AdminListGroupsForUserCommand({ UserPoolId, Username }));
+        return { enabled: user.Enabled, groups: Groups.map((g) => g.GroupName) };
+      } catch (error) {
+        if (error instanceof UserNotFoundException) return undefined;
+        throw error;
+      }
+    };
+    const oldEmail = `${unique("moving")}@acme.test`;
+    const newEmail = `${unique("moved")}@acme.test`;
+    const mover = (await api("POST", "/users", { as: ACME_ADMIN, body: { email: oldEmail, role: "tenant-user" } })).body
+      .userId;
+    // The user changes its own email, as the app client allows (WriteAttributes: [email]).
+    await cognito.send(
+      new AdminSetUserPasswordCommand({ UserPoolId, Username: oldEmail, Password: PASSWORD, Permanent: true }),
+    );
+    const { accessToken } = await signIn({ ...stack, email: oldEmail, password: PASSWORD });
+    await cognito.send(
+      new UpdateUserAttributesCommand({
+        AccessToken: accessToken,
+        UserAttributes: [{ Name: "email", Value: newEmail }],
+      }),
+    );
+    const taken = await api("POST", "/users", { as: GLOBEX_ADMIN, body: { email: oldEmail, role: "tenant-user" } });
+    expect(taken.status).toBe(201);
+    const victim = taken.body.userId;
+
+    const changed = await api("PATCH", `/users/${mover}`, {
+      as: ACME_ADMIN,
+      body: { role: "tenant-admin", enabled: false },
+    });
+    expect(changed.body).toMatchObject({ email: newEmail, role: "tenant-admin", enabled: false });
+    expect(await cognitoUser(mover)).toEqual({ enabled: false, groups: ["tenant-admin"] });
+    expect(await cognitoUser(victim)).toEqual({ enabled: true, groups: ["tenant-user"] });
+    expect((await api("DELETE", `/users/${mover}`, { as: ACME_ADMIN })).status).toBe(204);
+    expect(await cognitoUser(mover)).toBeUndefined();
+    expect(await cognitoUser(victim)).toEqual({ enabled: true, groups: ["tenant-user"] });
+    expect((await api("GET", `/users/${victim}`, { as: GLOBEX_ADMIN })).body).toMatchObject({ email: oldEmail });
   });
 
   it("never grants system-admin, and refuses a taken email", async () => {

@@ -1,7 +1,7 @@
 /** Use case: offboard a tenant: stream out all of its data, then delete data, users, secrets, keys and record. */
 
 import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
-import { ConflictError, type TenantRecord } from "@tenantkit/tenant-context";
+import { ConflictError, NotFoundError, type TenantRecord } from "@tenantkit/tenant-context";
 import type {
   LifecycleEvents,
   SiloTables,
@@ -20,8 +20,8 @@ export interface OffboardingDeps {
   siloTables: SiloTables;
   usageKeys?: UsageKeys;
   events?: LifecycleEvents;
-  /** the tenant's user directory: each user's email (to delete them in Cognito) */
-  users(tenantId: string): AsyncGenerator<{ email: string }>;
+  /** the tenant's user directory: each user's id (to delete them in Cognito) */
+  users(tenantId: string): AsyncGenerator<{ userId: string }>;
 }
 
 /** One line of the offboarding stream. */
@@ -48,7 +48,8 @@ export async function startOffboarding(
 
 /**
  * 2. Stream the record and every item of every data table (the export comes before any delete).
- * 3. Delete the users (Cognito), the items, the secrets, the dedicated key and tables, the record.
+ * 3. Delete the users (Cognito: by id, the tenant's own only), the items, the secrets, the dedicated
+ *    key and tables, the record.
  * 4. Publish `TenantOffboarded` and end the stream with a `deleted` line.
  */
 export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: TenantRecord): AsyncGenerator<ExportLine> {
@@ -62,8 +63,13 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
     }
   }
   // Users first: the directory that names them is among the data, and a run stopped after
-  // deleting it could not find them again.
-  for await (const user of deps.users(tenantId)) await deps.identity.deleteUser(user.email);
+  // deleting it could not find them again. By id, and only the tenant's own: a user may have
+  // changed its email since, and the old address may belong to another tenant's user now.
+  for await (const user of deps.users(tenantId)) {
+    await deps.identity.changeTenantUser(tenantId, user.userId, "delete").catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
   await deps.data.deleteAll(tenantId, tables);
   await deps.secrets.deleteAll(tenantId);
   if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);

@@ -12,26 +12,27 @@ export async function getUser(directory: UserDirectory, userId: string): Promise
 }
 
 /**
- * 1. Read the user (404 unless in the caller's tenant).
- * 2. A new role: add the new group, then remove the old one (never a moment without a role).
- * 3. A new enabled flag: enable, or disable and sign out everywhere.
- * 4. Record the change in the directory.
+ * 1. Read the user (404 unless in the caller's tenant's directory).
+ * 2. In Cognito, by its id and only if it is the caller's tenant's user (404 otherwise): a new role
+ *    (the new group first, then the old one goes: never a moment without a role); a new enabled
+ *    flag (enable, or disable and sign out everywhere).
+ * 3. Record the change, and the user's current email, in the directory.
  */
 export async function changeUser(
   deps: { identity: IdentityProvider; directory: UserDirectory },
+  tenantId: string,
   userId: string,
   change: { role?: DirectoryUser["role"] | undefined; enabled?: boolean | undefined },
   now = new Date(),
 ): Promise<DirectoryUser> {
   const user = await getUser(deps.directory, userId);
-  if (change.role && change.role !== user.role) {
-    await deps.identity.grantRole(user.email, change.role);
-    await deps.identity.revokeRole(user.email, user.role);
-  }
-  if (change.enabled !== undefined && change.enabled !== user.enabled)
-    await deps.identity.setEnabled(user.email, change.enabled);
+  const { email } = await deps.identity.changeTenantUser(tenantId, userId, {
+    ...(change.role && change.role !== user.role && { role: { from: user.role, to: change.role } }),
+    ...(change.enabled !== undefined && change.enabled !== user.enabled && { enabled: change.enabled }),
+  });
   const updated: DirectoryUser = {
     ...user,
+    email: email || user.email,
     role: change.role ?? user.role,
     enabled: change.enabled ?? user.enabled,
     updatedAt: now.toISOString(),
@@ -40,12 +41,23 @@ export async function changeUser(
   return updated;
 }
 
-/** 1. Read the user (404 unless in the caller's tenant). 2. Delete it in Cognito, then from the directory. */
+/**
+ * 1. Read the user (404 unless in the caller's tenant's directory).
+ * 2. Delete it in Cognito, by its id and only if it is the caller's tenant's user; otherwise the
+ *    entry names no user of the tenant: drop it and answer 404.
+ * 3. Remove it from the directory.
+ */
 export async function deleteUser(
   deps: { identity: IdentityProvider; directory: UserDirectory },
+  tenantId: string,
   userId: string,
 ): Promise<void> {
-  const user = await getUser(deps.directory, userId);
-  await deps.identity.deleteUser(user.email);
+  await getUser(deps.directory, userId);
+  try {
+    await deps.identity.changeTenantUser(tenantId, userId, "delete");
+  } catch (error) {
+    if (error instanceof NotFoundError) await deps.directory.remove(userId);
+    throw error;
+  }
   await deps.directory.remove(userId);
 }

@@ -2,12 +2,12 @@
 
 import { EmailRefusedError, EmailTakenError, type IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { DirectoryUser, UserDirectory } from "@tenantkit/shared/user-directory";
-import { ConflictError, ValidationError } from "@tenantkit/tenant-context";
+import { ConflictError, NotFoundError, ValidationError } from "@tenantkit/tenant-context";
 
 /**
  * 1. Create the Cognito user with the caller's tenant as its immutable claim and the role's group
  *    (Cognito invites it by email); a taken email is a 409.
- * 2. Add it to the tenant's directory; if that fails, remove the Cognito user again.
+ * 2. Add it to the tenant's directory; if that fails, remove the Cognito user again (by its id).
  */
 export async function createUser(
   deps: { identity: IdentityProvider; directory: UserDirectory },
@@ -41,7 +41,9 @@ export async function createUser(
   try {
     await deps.directory.put(user);
   } catch (error) {
-    await deps.identity.deleteUser(input.email);
+    await deps.identity.changeTenantUser(tenantId, userId, "delete").catch((gone: unknown) => {
+      if (!(gone instanceof NotFoundError)) throw gone;
+    });
     throw error;
   }
   return user;
