@@ -44,11 +44,7 @@ export interface IdentityProvider {
    * Returns the user's current email.
    */
   changeTenantUser(tenantId: string, userId: string, change: UserChange | "delete"): Promise<{ email: string }>;
-  /**
-   * By email and unchecked: only for setup (seeding, onboarding's compensation of the user it has
-   * just created). Users of a tenant are changed through `changeTenantUser`.
-   */
-  deleteUser(email: string): Promise<void>;
+  /** By email and unchecked: only for seeding. Users of a tenant are changed through `changeTenantUser`. */
   grantRole(email: string, role: Role): Promise<void>;
   /** sets a permanent password (seeding and tests; real users set their own) */
   setPassword(email: string, password: string): Promise<void>;
@@ -165,7 +161,6 @@ export function createCognitoIdentityProvider(
       }
       return { email };
     },
-    deleteUser: remove,
     async grantRole(email, role) {
       await addToGroup(email, role);
     },

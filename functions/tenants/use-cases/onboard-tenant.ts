@@ -1,7 +1,7 @@
 /** Use case: bring a new tenant to life, as a saga in which every step has a compensation. */
 
 import { EmailTakenError, type IdentityProvider } from "@tenantkit/shared/identity-provider";
-import type { TenantRecord } from "@tenantkit/tenant-context";
+import { NotFoundError, type TenantRecord } from "@tenantkit/tenant-context";
 import type {
   LifecycleEvents,
   OnboardingRequest,
@@ -89,7 +89,11 @@ export async function onboardTenant(
         role: "tenant-admin",
         ...(request.adminPassword && { password: request.adminPassword }),
       });
-      compensations.push(() => deps.identity.deleteUser(request.adminEmail));
+      compensations.push(async () => {
+        await deps.identity.changeTenantUser(request.tenantId, userId, "delete").catch((error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+        });
+      });
       const directory = deps.directory;
       if (directory) {
         compensations.push(() => directory.removeUser(request.tenantId, userId));
