@@ -1,8 +1,9 @@
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
+import { type CapturedOutput, captureOutput } from "../testing/index.ts";
 import { createAuthorizer, stageWildcard } from "./authorizer.ts";
 import type { TokenVerifier } from "./token-verifier.ts";
 
@@ -98,24 +99,15 @@ describe("createAuthorizer and tiers", () => {
 });
 
 describe("createAuthorizer logs", () => {
+  let output: CapturedOutput | undefined;
   afterEach(() => {
-    vi.restoreAllMocks();
+    output?.restore();
   });
 
   /** The JSON lines the authorizer writes (Powertools: INFO to stdout, WARN and above to stderr). */
   function capturedLines(): () => Record<string, unknown>[] {
-    const written: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      });
-    }
-    return () =>
-      written
-        .flatMap((chunk) => chunk.split("\n"))
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line));
+    output = captureOutput();
+    return output.lines;
   }
 
   it("tags its lines with tenant, tier, user and the correlation id the service will use", async () => {

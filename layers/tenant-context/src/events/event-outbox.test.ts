@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { captureOutput } from "../testing/index.ts";
 import { createOutboxSweeper, type OutboxRecord } from "./event-outbox.ts";
 import type { EventEntry } from "./event-publisher.ts";
 
@@ -39,13 +40,7 @@ afterEach(() => {
 
 describe("the outbox sweeper", () => {
   it("never sends a record that speaks for another tenant than its partition's, and logs it as a security event", async () => {
-    const output: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    const output = captureOutput();
     const { client, deleted } = outboxWith([record("acme", "e-1"), record("acme", "e-2", "globex")]);
     const sent: EventEntry[] = [];
     const sweeper = createOutboxSweeper({
@@ -55,16 +50,12 @@ describe("the outbox sweeper", () => {
       olderThanSeconds: 0,
     });
 
-    const result = await sweeper.sweep();
+    const result = await sweeper.sweep().finally(output.restore);
 
     expect(result).toEqual({ published: 1, failed: 1 });
     expect(sent.map((e) => JSON.parse(e.Detail).eventId)).toEqual(["e-1"]);
     expect(deleted).toEqual([{ tenantId: "acme", eventId: "e-1" }]);
-    const events = output
-      .flatMap((chunk) => chunk.split("\n"))
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line))
-      .filter((line) => line.security_event === "tenant_isolation");
+    const events = output.lines().filter((line) => line.security_event === "tenant_isolation");
     expect(events).toEqual([
       expect.objectContaining({ level: "CRITICAL", event_id: "e-2", violation: expect.stringContaining("globex") }),
     ]);

@@ -1,8 +1,9 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { TenantIsolationError } from "../http/errors.ts";
+import { captureOutput } from "../testing/index.ts";
 import type { TenantEvent } from "./tenant-event.ts";
 import { createTenantEventConsumer } from "./tenant-event-consumer.ts";
 
@@ -99,13 +100,7 @@ describe("the tenant event consumer", () => {
   });
 
   it("logs an isolation violation while handling an event as a security event, with its reason", async () => {
-    const output: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    const output = captureOutput();
     try {
       const consume = createTenantEventConsumer({ dataSource, registry: { get: async () => undefined } }, async () => {
         throw new TenantIsolationError("item of tenant globex read for acme");
@@ -113,10 +108,9 @@ describe("the tenant event consumer", () => {
       const response = await consume({ Records: [record("v", envelope("acme", crypto.randomUUID()))] });
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: "v" }]);
     } finally {
-      vi.restoreAllMocks();
+      output.restore();
     }
-    const lines = output.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{"));
-    const events = lines.map((line) => JSON.parse(line)).filter((line) => line.security_event === "tenant_isolation");
+    const events = output.lines().filter((line) => line.security_event === "tenant_isolation");
     expect(events).toEqual([
       expect.objectContaining({
         level: "CRITICAL",

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
-import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
+import { activeTenantRegistry, captureOutput, refusingVerifier } from "../testing/index.ts";
 import { createEventPublisher, type EventEntry, EventPublishError, type EventSender } from "./event-publisher.ts";
 
 /** A sender that keeps what it was given, or fails every time. */
@@ -106,24 +106,18 @@ describe("c.var.events", () => {
   it("keeps the outbox record for the sweeper when publishing fails, without failing the request", async () => {
     const { sender } = recordingSender(true);
     const outboxes = new Map<string, ReturnType<typeof fakeOutbox>>();
-    const output: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    const output = captureOutput();
     try {
       const res = await appWith(sender, outboxes).request("/stage", { method: "POST" }, as("acme"));
       expect(res.status).toBe(200);
       expect((await res.json()).published).toBe(false);
     } finally {
-      vi.restoreAllMocks();
+      output.restore();
     }
     expect(outboxes.get("acme")?.deleted).toEqual([]);
     // The warning says what failed, without the event's business data.
-    expect(output.join("")).toContain("event not published");
-    expect(output.join("")).not.toContain("o-2");
+    expect(output.text()).toContain("event not published");
+    expect(output.text()).not.toContain("o-2");
   });
 
   it("says so when a service that declared no events tries to publish", async () => {

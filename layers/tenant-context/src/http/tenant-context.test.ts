@@ -9,7 +9,7 @@ import { createTenantDataSource, type TenantDataSource } from "../data/tenant-da
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
-import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
+import { activeTenantRegistry, type CapturedOutput, captureOutput, refusingVerifier } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { ndjsonResponse } from "./ndjson.ts";
 import { streamHandle as layerStreamHandle } from "./stream-handle.ts";
@@ -71,28 +71,18 @@ const authorizerEvent = (roles = "tenant-user") => ({
   },
 });
 
-let output: string[];
+let output: CapturedOutput;
 
 beforeEach(() => {
-  output = [];
-  // Powertools writes EMF and INFO lines to stdout, WARN and above to stderr: both are the function's log.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      output.push(String(chunk));
-      return true;
-    });
-  }
+  output = captureOutput();
 });
 afterEach(() => {
+  output.restore();
   vi.restoreAllMocks();
   logger.setLogLevel("INFO");
 });
 
-const jsonLines = () =>
-  output
-    .flatMap((chunk) => chunk.split("\n"))
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+const jsonLines = () => output.lines();
 const emf = () => jsonLines().filter((line) => line._aws);
 const logs = () => jsonLines().filter((line) => !line._aws);
 
@@ -327,8 +317,8 @@ describe("tenantContext logs", () => {
       { event: { requestContext: { requestId: "r" } } },
     );
     expect(res.status).toBe(401);
-    expect(output.join("")).not.toContain(SECRET_TOKEN);
-    expect(output.join("")).not.toContain("c2lnbmF0dXJl");
+    expect(output.text()).not.toContain(SECRET_TOKEN);
+    expect(output.text()).not.toContain("c2lnbmF0dXJl");
   });
 });
 
@@ -631,7 +621,7 @@ describe("tenant isolation violations", () => {
     const [event] = logs().filter((line) => line.security_event === "tenant_isolation");
     expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
     expect(event.violation).toEqual(expect.any(String));
-    expect(output.join("")).not.toContain("globex-private-note");
+    expect(output.text()).not.toContain("globex-private-note");
     expect(emf()[0]).toMatchObject({ ServerErrors: 1, tenantId: "acme" });
   });
 
@@ -655,7 +645,7 @@ describe("tenant isolation violations", () => {
     const [event] = logs().filter((line) => line.security_event === "tenant_isolation");
     expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
     expect(event.violation).toEqual(expect.any(String));
-    expect(output.join("")).not.toContain("globex-private-note");
+    expect(output.text()).not.toContain("globex-private-note");
     expect(emf()[0]).toMatchObject({ ServerErrors: 1 });
   });
 });

@@ -124,3 +124,48 @@ export async function testSigningKey(kid = "k1"): Promise<TestSigningKey> {
       new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, ...header }).sign(privateKey),
   };
 }
+
+/** What a function wrote while captured: Powertools' log lines and EMF blobs. */
+export interface CapturedOutput {
+  /** everything written, as one string */
+  text(): string;
+  /** the JSON lines written, parsed: log lines and EMF blobs, whose shape the test checks */
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of any shape, for expectations to inspect
+  lines(): any[];
+  /** puts the streams back */
+  restore(): void;
+}
+
+/**
+ * Captures stdout and stderr, where Powertools writes as on Lambda (INFO and EMF to stdout, WARN
+ * and above to stderr), until `restore()`.
+ *
+ * @example
+ * const output = captureOutput();
+ * try { await app.request("/products"); } finally { output.restore(); }
+ * expect(output.lines().filter((line) => line._aws)).toHaveLength(1);
+ */
+export function captureOutput(): CapturedOutput {
+  const chunks: string[] = [];
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    }) as typeof stream.write;
+  }
+  return {
+    text: () => chunks.join(""),
+    lines: () =>
+      chunks
+        .flatMap((chunk) => chunk.split("\n"))
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line)),
+    restore: () => {
+      streams.forEach((stream, i) => {
+        stream.write = writes[i] as typeof stream.write;
+      });
+    },
+  };
+}
