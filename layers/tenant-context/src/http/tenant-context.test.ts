@@ -574,6 +574,28 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(logs().find((line) => line.message === "export stopped")).toMatchObject({ tenant_id: "acme" });
   });
 
+  it("the layer's streamHandle(): does not wait more than a second for a producer that never stops", async () => {
+    const app = buildApp();
+    app.get("/export", (c) =>
+      ndjsonResponse(
+        c,
+        (async function* () {
+          yield "a";
+          await new Promise(() => undefined); // a call that never returns
+        })(),
+      ),
+    );
+    const broken = new Writable({
+      write(_chunk, _encoding, done) {
+        done(new Error("the client went away"));
+      },
+    });
+    // Without a bound the invocation would never end, and the test would time out.
+    await invokeStreamed(app, "/export", broken, layerStreamHandle);
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0 });
+  });
+
   it("counts an NDJSON export that fails half way as a server error, logged with the request's keys", async () => {
     const app = buildApp();
     app.get("/export", (c) => ndjsonResponse(c, lines(["a", "b"], new Error("the table went away"))));

@@ -257,12 +257,16 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   }
 };
 
+/** How long settling an abandoned body waits for its producer to stop (a page read takes far less). */
+const SETTLE_WAIT_MS = 1000;
+
 /** A streamed body passed through, and how to settle it if it is left neither ended nor cancelled. */
 interface WatchedBody {
   body: ReadableStream<Uint8Array>;
   /**
-   * Unless it is over already: cancels what is left, waits until whatever produced it has stopped,
-   * then publishes, as of its last chunk, with what the producer recorded while stopping.
+   * Unless it is over already: cancels what is left, waits until whatever produced it has stopped
+   * (at most `SETTLE_WAIT_MS`), then publishes, as of its last chunk, with what the producer
+   * recorded while stopping.
    */
   abandon(): Promise<void>;
 }
@@ -312,7 +316,15 @@ function whenSent(
       if (over) return;
       // Nothing else publishes it from now on: the read the cancel ends would, too early.
       over = true;
-      await reader.cancel().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        reader.cancel().catch(() => undefined),
+        // A producer stuck in a call of its own must not hold the invocation until its timeout.
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, SETTLE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       sent(status, lastChunkAt);
     },
   };
@@ -329,7 +341,7 @@ let previousStream: WatchedBody | undefined;
 
 /**
  * Settles the streamed answer of the latest invocation if it was left open: cancels its body, waits
- * until its producer has stopped, and publishes its metrics as of its last chunk.
+ * until its producer has stopped (at most a second), and publishes its metrics as of its last chunk.
  *
  * @example
  * try { await handler(event, responseStream, context); } finally { await settleAbandonedStream(); }
