@@ -6,9 +6,10 @@
  *
  * The targets of issue 3 are about the tenant-context stack itself (verify, context, metrics, log)
  * over a bare Hono handler, so their rows put `tenantContext()`, from the layer as built for Lambda,
- * in front of the very handler bare Hono runs. The stack still counts every request on its usage meter (USAGE_TABLE is set, as in
- * template.yaml's Globals) through the layer's own data source over an in-memory document client:
- * DynamoDB is not what is measured; everything the layer does around it is. The full products app
+ * in front of the very handler bare Hono runs. The stack still counts every request on its usage
+ * meter (USAGE_TABLE is set, as in template.yaml's Globals) through the layer's own data source over
+ * an in-memory document client: DynamoDB is not what is measured; everything the layer does around
+ * it is. The full products app
  * (zod-openapi validation, the product store) is measured too, for information, and so are floors:
  * what one pass-through middleware costs, what the Powertools Logger and Metrics calls the stack
  * makes cost on their own, and what the one stdout write of that flush costs by itself; and, with
