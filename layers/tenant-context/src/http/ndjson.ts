@@ -5,6 +5,14 @@ import { logFailure, logger } from "../observability/logger.ts";
 /** The media type of a streamed export: one JSON value per line. */
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
 
+/** Bodies still being produced while they are read, whatever the adapter: the tenant context watches them to the end. */
+const producedWhileRead = new WeakSet<ReadableStream<Uint8Array>>();
+
+/** True for a body `ndjsonResponse` made: it is still being produced when the handler returns. */
+export function isProducedWhileRead(body: ReadableStream<Uint8Array>): boolean {
+  return producedWhileRead.has(body);
+}
+
 /**
  * Answers with one JSON line per value of `lines`, read only as fast as the client takes them.
  * If reading `lines` fails half way, the failure is logged with the request's keys and the body
@@ -42,6 +50,7 @@ export function ndjsonResponse(c: Context, lines: AsyncIterable<unknown>): Respo
       );
     },
   });
+  producedWhileRead.add(body);
   c.header("Content-Type", NDJSON_CONTENT_TYPE);
   return c.body(body);
 }

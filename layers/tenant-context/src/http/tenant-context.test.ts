@@ -596,6 +596,23 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0 });
   });
 
+  it("handle(): an NDJSON export answered buffered is still watched to its end, failure and metrics its own", async () => {
+    const app = buildApp();
+    app.get("/export", (c) =>
+      ndjsonResponse(
+        c,
+        (async function* () {
+          yield "a";
+          c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 1);
+          throw new Error("the table went away");
+        })(),
+      ),
+    );
+    await expect(handle(app)(restEvent("/export"), lambdaContext)).rejects.toThrow("the table went away");
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1, ExportedLines: 1 });
+  });
+
   it("counts an NDJSON export that fails half way as a server error, logged with the request's keys", async () => {
     const app = buildApp();
     app.get("/export", (c) => ndjsonResponse(c, lines(["a", "b"], new Error("the table went away"))));

@@ -24,6 +24,7 @@ import {
   type Tier,
 } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
+import { isProducedWhileRead } from "./ndjson.ts";
 import {
   ForbiddenError,
   NotFoundError,
@@ -379,8 +380,9 @@ function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant 
       latencyMs: endedAt - startedAt,
     });
   // Under `handle()` (c.env.lambdaContext) the adapter reads the whole body right after this
-  // returns, so the response is complete: flush now and spare the body a wrapper.
-  if (!c.res.body || c.env?.lambdaContext) {
+  // returns: a complete one is flushed now, spared a wrapper. One still being produced (an export)
+  // is watched to its end there too, so that its failure is a 5xx and what it records is its own.
+  if (!c.res.body || (c.env?.lambdaContext && !isProducedWhileRead(c.res.body))) {
     publish(c.res.status);
     return;
   }
