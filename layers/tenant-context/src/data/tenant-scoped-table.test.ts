@@ -1,6 +1,7 @@
+import { TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { TenantIsolationError } from "../http/errors.ts";
+import { ServiceUnavailableError, TenantIsolationError, toProblemError } from "../http/errors.ts";
 import { createTenantScopedTable, type Item, type TenantTable } from "./tenant-scoped-table.ts";
 
 /** A document client that records commands and answers with canned output. */
@@ -227,5 +228,48 @@ describe("createTenantScopedTable", () => {
       ]),
     ).rejects.toBeInstanceOf(TenantIsolationError);
     expect(sent).toEqual([]);
+  });
+});
+
+describe("cancelled transactions", () => {
+  /** A client whose every transaction DynamoDB cancels with these reasons. */
+  function cancelling(codes: string[]) {
+    const client = {
+      send: async () => {
+        throw new TransactionCanceledException({
+          message: "Transaction cancelled",
+          $metadata: {},
+          CancellationReasons: codes.map((Code) => ({ Code })),
+        });
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+    return table.transactWrite([
+      { table, put: { productId: "p1" } },
+      { table, update: { productId: "p2" }, options: update },
+    ]);
+  }
+
+  it("reports the writes whose condition failed", async () => {
+    await expect(cancelling(["None", "ConditionalCheckFailed"])).rejects.toMatchObject({
+      name: "ConditionFailedError",
+      failedIndexes: [1],
+    });
+  });
+
+  it.each([["TransactionConflict"], ["ThrottlingError"], ["ProvisionedThroughputExceeded"]])(
+    "answers %s, which is nobody's mistake, with 503 and Retry-After",
+    async (code) => {
+      const error = await cancelling(["None", code]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect((error as ServiceUnavailableError).headers).toEqual({ "Retry-After": "1" });
+    },
+  );
+});
+
+describe("toProblemError", () => {
+  it("takes a write that met a transaction in flight for a dependency's refusal: 503", () => {
+    const conflict = new TransactionConflictException({ message: "conflict", $metadata: {} });
+    expect(toProblemError(conflict).status).toBe(503);
   });
 });

@@ -11,7 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { TenantIsolationError } from "../http/errors.ts";
+import { ServiceUnavailableError, TenantIsolationError } from "../http/errors.ts";
 
 /** Every tenant table's partition key attribute: the tenant id, exactly. */
 export const TENANT_KEY = "tenantId";
@@ -159,6 +159,12 @@ function conditionParams(options: ConditionOptions | undefined) {
   return { ...expression(options), ...(options.condition && { ConditionExpression: options.condition }) };
 }
 
+/**
+ * Why DynamoDB cancels a transaction when nothing is wrong with it: another write to one of its
+ * items was under way, or the table was throttled. The SDK does not retry a cancelled transaction.
+ */
+const TRANSIENT_CANCELLATIONS = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
+
 async function translateConditionFailure<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
@@ -168,6 +174,9 @@ async function translateConditionFailure<T>(write: Promise<T>): Promise<T> {
       const reasons = error.CancellationReasons ?? [];
       const failed = reasons.flatMap((r, i) => (r.Code === "ConditionalCheckFailed" ? [i] : []));
       if (failed.length > 0) throw new ConditionFailedError(failed);
+      if (reasons.some((r) => r.Code !== undefined && TRANSIENT_CANCELLATIONS.has(r.Code))) {
+        throw new ServiceUnavailableError("A concurrent change to the same data got there first; retry.", 1);
+      }
     }
     throw error;
   }

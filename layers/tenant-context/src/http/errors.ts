@@ -169,6 +169,8 @@ const RETRYABLE_AWS_ERRORS = new Set([
   "ProvisionedThroughputExceededException",
   "ThrottlingException",
   "RequestLimitExceeded",
+  // a write that met a transaction in flight on the same item
+  "TransactionConflictException",
   "InternalServerError",
   "ServiceUnavailable",
   "ServiceUnavailableException",
