@@ -231,6 +231,24 @@ describe("createTenantScopedTable", () => {
   });
 });
 
+describe("consistent reads", () => {
+  it("asks DynamoDB for a strongly consistent read when told to, by key and by batch", async () => {
+    const { client, sent } = recordingClient({ Responses: { [tableName]: [] } });
+    const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+    await table.get({ productId: "p1" }, { consistent: true });
+    await table.batchGet([{ productId: "p1" }], { consistent: true });
+    await table.batchGet([{ productId: "p1" }]);
+    expect(
+      sent.map(
+        (c) =>
+          c.input.ConsistentRead ??
+          (c.input.RequestItems as Record<string, { ConsistentRead?: boolean }> | undefined)?.[tableName]
+            ?.ConsistentRead,
+      ),
+    ).toEqual([true, true, undefined]);
+  });
+});
+
 describe("cancelled transactions", () => {
   /** A client whose every transaction DynamoDB cancels with these reasons. */
   function cancelling(codes: string[]) {

@@ -97,7 +97,7 @@ export interface TenantTable {
   /** writes all or nothing; every write's table must belong to the same tenant */
   transactWrite(writes: TransactionWrite[]): Promise<void>;
   /** reads up to 100 items by key (order not kept; missing keys are absent) */
-  batchGet<T extends Item>(keys: Item[]): Promise<T[]>;
+  batchGet<T extends Item>(keys: Item[], options?: { consistent?: boolean }): Promise<T[]>;
   /** puts and deletes up to 25 items, retrying what DynamoDB leaves unprocessed; not atomic */
   batchWrite(writes: { puts?: Item[]; deletes?: Item[] }): Promise<void>;
 }
@@ -309,7 +309,7 @@ export function createTenantScopedTable(options: {
       await translateConditionFailure(client.send(new TransactWriteCommand({ TransactItems: items })));
     },
 
-    async batchGet<T extends Item>(keys: Item[]) {
+    async batchGet<T extends Item>(keys: Item[], opts?: { consistent?: boolean }) {
       if (keys.length > 100) throw new RangeError("batchGet takes at most 100 keys");
       const found: T[] = [];
       let pending: Item[] = keys.map((key) => guard.scope(key, "batch get"));
@@ -317,7 +317,7 @@ export function createTenantScopedTable(options: {
         if (attempt > BATCH_RETRIES) throw new Error(`batchGet on ${tableName}: keys left unprocessed`);
         if (attempt > 0) await backoff(attempt);
         const { Responses, UnprocessedKeys } = await client.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: opts?.consistent } } }),
         );
         found.push(...(Responses?.[tableName] ?? []).map((item) => guard.unscope<T>(item, "batch get")));
         pending = (UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
