@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { FunctionPool } from "./gateway/function-pool.ts";
 import { parseTemplate, repoRoot } from "./template.ts";
-import { watchFunctions } from "./watch.ts";
+import { watchFunctions, watchTree } from "./watch.ts";
 
 const temp = mkdtempSync(join(tmpdir(), "tenantkit-watch-"));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -138,6 +138,39 @@ describe("a function pool after reload()", () => {
       expect(pool.workerPids).toEqual([pid(second)]);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe("watchTree", () => {
+  it("sees every save of a file, also after one that replaced it by a rename, and files in new folders", async () => {
+    const root = mkdtempSync(join(temp, "tree-"));
+    mkdirSync(join(root, "src"));
+    const file = join(root, "src", "app.ts");
+    writeFileSync(file, "1");
+    const seen = new Set<string>();
+    const tree = watchTree(root, (path) => seen.add(path));
+    /** Runs `save` and waits until the watcher reports `path`. */
+    const expectSeen = async (path: string, save: () => void) => {
+      seen.clear();
+      save();
+      await vi.waitFor(() => expect(seen).toContain(path), { timeout: 2_000 });
+    };
+    try {
+      await expectSeen("src/app.ts", () => appendFileSync(file, "2"));
+      // How editors and git save: a new file renamed over the old one.
+      await expectSeen("src/app.ts", () => {
+        writeFileSync(`${file}.tmp`, "3");
+        renameSync(`${file}.tmp`, file);
+      });
+      await expectSeen("src/app.ts", () => appendFileSync(file, "4"));
+      await expectSeen("src/new/routes.ts", () => {
+        mkdirSync(join(root, "src", "new"));
+        writeFileSync(join(root, "src", "new", "routes.ts"), "5");
+      });
+      await expectSeen("src/new/routes.ts", () => appendFileSync(join(root, "src", "new", "routes.ts"), "6"));
+    } finally {
+      tree.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 /** `npm run dev`'s file watcher: rebuilds only what a changed source file is bundled into and reloads those functions' workers. */
 import { execFile } from "node:child_process";
-import { existsSync, type FSWatcher, readFileSync, watch } from "node:fs";
+import { type Dirent, existsSync, type FSWatcher, readdirSync, readFileSync, statSync, watch } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve as resolvePath } from "node:path";
 import { promisify } from "node:util";
@@ -122,10 +122,9 @@ export function watchFunctions(options: FunctionWatcherOptions): FunctionWatcher
     ].filter((root) => existsSync(join(repoRoot, root)));
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = roots.map((root) =>
-    watch(join(repoRoot, root), { recursive: true }, (_event, filename) => {
-      if (!filename) return;
-      pending.add(join(root, filename.toString()));
+  const trees = roots.map((root) =>
+    watchTree(join(repoRoot, root), (path) => {
+      pending.add(join(root, path));
       clearTimeout(timer);
       timer = setTimeout(() => {
         const paths = [...pending];
@@ -139,9 +138,77 @@ export function watchFunctions(options: FunctionWatcherOptions): FunctionWatcher
     changed,
     close() {
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const tree of trees) tree.close();
     },
   };
+}
+
+/** Folders never watched: dependencies and hidden folders. */
+const UNWATCHED_FOLDER = /^(?:node_modules|\..*)$/;
+
+/**
+ * Calls `changed` with the path (relative to `root`) of every file written, created, removed or
+ * replaced anywhere below `root`, new folders included. Each folder has a watcher of its own: on
+ * Linux, Node's `recursive` option watches files one by one and loses a file that an editor or
+ * git saves by writing a new one and renaming it over the old; a folder's watcher sees every save.
+ *
+ * @example
+ * const tree = watchTree(join(repoRoot, "functions"), (path) => console.log(path, "changed"));
+ * tree.close();
+ */
+export function watchTree(root: string, changed: (path: string) => void): { close(): void } {
+  const watchers = new Map<string, FSWatcher>();
+  /** Watches `folder` and the folders below it; `announce` reports the files already in them (a folder just created). */
+  const add = (folder: string, announce: boolean) => {
+    if (watchers.has(folder)) return;
+    let watcher: FSWatcher;
+    let entries: Dirent[];
+    try {
+      watcher = watch(folder, (event, filename) => {
+        if (!filename) return;
+        const path = join(folder, filename.toString());
+        changed(relative(root, path));
+        if (event === "rename" && !UNWATCHED_FOLDER.test(filename.toString()) && isFolder(path)) add(path, true);
+      });
+    } catch {
+      return; // gone before it could be watched
+    }
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      watcher.close();
+      return;
+    }
+    // A folder that is removed ends its watcher.
+    watcher.on("error", () => {
+      watcher.close();
+      watchers.delete(folder);
+    });
+    watchers.set(folder, watcher);
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (!entry.isDirectory()) {
+        if (announce) changed(relative(root, path));
+      } else if (!UNWATCHED_FOLDER.test(entry.name)) {
+        add(path, announce);
+      }
+    }
+  };
+  add(root, false);
+  return {
+    close() {
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
+    },
+  };
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The repository's files in a function's bundle (not node_modules), read from `<entry>.js.map`. */
