@@ -24,7 +24,6 @@ import {
   type Tier,
 } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
-import { isProducedWhileRead } from "./ndjson.ts";
 import {
   ForbiddenError,
   NotFoundError,
@@ -34,6 +33,7 @@ import {
   toProblemError,
   UnauthorizedError,
 } from "./errors.ts";
+import { isProducedWhileRead } from "./ndjson.ts";
 
 /** The caller, as every service sees it. There is no other source of the tenant id. */
 export interface Tenant {
