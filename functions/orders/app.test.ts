@@ -92,6 +92,16 @@ describe("orders app: requests refused before any data access", () => {
     expect(await fieldsOf(status)).toEqual(["query:status"]);
     const cursor = await app.request("/orders?cursor=bm9wZQ", {}, viaAuthorizer);
     expect(await fieldsOf(cursor)).toEqual(["query:cursor"]);
+    // A well-formed key, but of an Idempotency-Key's marker, not of an order.
+    const marker = Buffer.from(JSON.stringify({ orderId: "idempotency-key#k-1" })).toString("base64url");
+    const atMarker = await app.request(`/orders?cursor=${marker}`, {}, viaAuthorizer);
+    expect(await fieldsOf(atMarker)).toEqual(["query:cursor"]);
+  });
+
+  it("documents the Location header that POST /orders sends with its 201", () => {
+    const document = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "orders", version: "1" } });
+    const created = document.paths?.["/orders"]?.post?.responses?.["201"];
+    expect(created).toMatchObject({ headers: { Location: { required: true, schema: { type: "string" } } } });
   });
 
   it("answers 404 problem+json for a route it does not have", async () => {

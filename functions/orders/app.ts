@@ -2,6 +2,7 @@
 import { createServiceApp } from "@tenantkit/shared/service-app";
 import {
   createEventPublisher,
+  IDEMPOTENCY_HEADER,
   type IdempotentRequestsOptions,
   idempotentRequests,
   ndjsonResponse,
@@ -49,7 +50,9 @@ export function createOrdersApp(options: OrdersAppOptions = fromEnvironment()) {
   // Runs before the route's validators: a repeated request is answered from the store as it was.
   app.post("/orders", idempotentRequests(idempotency));
   app.openapi(placeOrderRoute, async (c) => {
-    const order = await placeOrder({ store: orders(c), events: c.var.events }, c.req.valid("json"));
+    const order = await placeOrder({ store: orders(c), events: c.var.events }, c.req.valid("json"), {
+      idempotencyKey: c.req.valid("header")[IDEMPOTENCY_HEADER.toLowerCase()],
+    });
     c.header("Location", `/orders/${order.id}`);
     return c.json(order, 201);
   });

@@ -12,7 +12,26 @@ export interface CatalogueProduct {
   stock: number;
 }
 
-export type PlaceResult = { placed: true } | { placed: false; conflictingProductIds: string[] };
+/** The products service's cap on a product's stock (`stock` of functions/products/product.ts); a cancel never restocks past it. */
+export const MAX_STOCK = 1_000_000_000;
+
+export type PlaceResult =
+  | { placed: true }
+  | { placed: false; conflictingProductIds: string[] }
+  /** an order was placed with this Idempotency-Key before: that order (as it is now) */
+  | { placed: false; placedBefore: Order };
+
+/**
+ * One line's quantity going back to its product. Where the whole quantity would take the stock past
+ * MAX_STOCK, `cappedFrom` is the stock read: the write requires it unchanged and sets the stock to
+ * `cappedFrom + quantity` (MAX_STOCK), `quantity` being what still fits (0 at the cap).
+ */
+export interface Restock {
+  productId: string;
+  quantity: number;
+  cappedFrom?: number;
+}
+
 export type CancelResult = { cancelled: true } | { cancelled: false; reason: "not-placed" | "products-changed" };
 
 export interface OrderStore {
@@ -29,24 +48,39 @@ export interface OrderStore {
   product(id: string): Promise<CatalogueProduct | undefined>;
   /**
    * All or nothing: the order is written, each line's quantity is taken from its product's stock
-   * (only where enough is left and price and currency are still the order's), and `alsoWrite`
-   * (the outbox record) is written. When a product's condition fails, nothing is written and the
-   * result names the products concerned.
+   * (only where enough is left and price and currency are still the order's), `idempotencyKey` is
+   * marked as used by this order (only if no order was placed with it before), and `alsoWrite`
+   * (the outbox record) is written. When a condition fails, nothing is written and the result names
+   * the order placed with the key before, else the products concerned.
    */
-  place(order: Order, alsoWrite: TransactionWrite[]): Promise<PlaceResult>;
+  place(order: Order, alsoWrite: TransactionWrite[], idempotencyKey?: string): Promise<PlaceResult>;
   /**
    * All or nothing: the order goes from PLACED to `cancelled`, each `restock` quantity goes back to
-   * its product (which must still exist), and `alsoWrite` is written.
+   * its product (which must still exist and, where capped, still have the stock read), and
+   * `alsoWrite` is written.
    */
-  cancel(
-    cancelled: Order,
-    restock: { productId: string; quantity: number }[],
-    alsoWrite: TransactionWrite[],
-  ): Promise<CancelResult>;
+  cancel(cancelled: Order, restock: Restock[], alsoWrite: TransactionWrite[]): Promise<CancelResult>;
 }
 
 /** The sort key of an order item; the partition key (the tenant) is the scoped table's business. */
 export const ORDER_KEY_ATTRIBUTES = ["orderId"] as const;
+
+/**
+ * Beside the orders (sort key: the order id, a UUID), one marker per Idempotency-Key that placed an
+ * order (`idempotency-key#<key>`, holding that order's id), written in the order's transaction: a
+ * key that placed an order never places a second one, even when the idempotency record is lost.
+ * The prefix sorts after every UUID, so queries for orders stop below it.
+ */
+const KEY_MARKER_PREFIX = "idempotency-key#";
+
+/** Whether a sort key (from a cursor, say) is an order's rather than a key marker's. */
+export const isOrderKey = (orderId: string): boolean => orderId < KEY_MARKER_PREFIX;
+
+interface KeyMarkerItem {
+  orderId: string;
+  placedOrderId: string;
+  [attribute: string]: unknown;
+}
 
 interface OrderItem extends Omit<Order, "id"> {
   orderId: string;
@@ -92,8 +126,10 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
         const page = await orders.query<OrderItem>({
           limit: limit - items.length,
           newestFirst: true,
+          sortKeyCondition: "orderId < :markers",
+          values: { ":markers": KEY_MARKER_PREFIX, ...(status && { ":status": status }) },
           ...(nextKey && { startKey: nextKey }),
-          ...(status && { filter: "#status = :status", names: { "#status": "status" }, values: { ":status": status } }),
+          ...(status && { filter: "#status = :status", names: { "#status": "status" } }),
         });
         items.push(...page.items.map(toOrder));
         nextKey = page.nextKey;
@@ -111,8 +147,10 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
       return item && toProduct(item);
     },
 
-    async place(order, alsoWrite) {
+    async place(order, alsoWrite, idempotencyKey) {
       const productIds = order.items.map((line) => line.productId);
+      const markerKey = idempotencyKey === undefined ? undefined : `${KEY_MARKER_PREFIX}${idempotencyKey}`;
+      const markerAt = 1 + productIds.length;
       const writes: TransactionWrite[] = [
         { table: orders, put: toItem(order), options: { condition: "attribute_not_exists(orderId)" } },
         ...order.items.map(
@@ -132,6 +170,15 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
             },
           }),
         ),
+        ...(markerKey === undefined
+          ? []
+          : [
+              {
+                table: orders,
+                put: { orderId: markerKey, placedOrderId: order.id, createdAt: order.createdAt },
+                options: { condition: "attribute_not_exists(orderId)" },
+              },
+            ]),
         ...alsoWrite,
       ];
       try {
@@ -139,6 +186,13 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
         return { placed: true };
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
+        if (markerKey !== undefined && error.failedIndexes.includes(markerAt)) {
+          const marker = await orders.get<KeyMarkerItem>({ orderId: markerKey }, { consistent: true });
+          const placedBefore =
+            marker && (await orders.get<OrderItem>({ orderId: marker.placedOrderId }, { consistent: true }));
+          if (placedBefore) return { placed: false, placedBefore: toOrder(placedBefore) };
+          throw error;
+        }
         const conflictingProductIds = productIdsAt(error.failedIndexes, productIds);
         if (conflictingProductIds.length === 0) throw error;
         return { placed: false, conflictingProductIds };
@@ -158,14 +212,32 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
           },
         },
         ...restock.map(
-          ({ productId, quantity }): TransactionWrite => ({
+          ({ productId, quantity, cappedFrom }): TransactionWrite => ({
             table: products,
             update: { productId },
-            options: {
-              update: "SET stock = stock + :quantity, version = version + :one, updatedAt = :now",
-              condition: "attribute_exists(productId)",
-              values: { ":quantity": quantity, ":one": 1, ":now": cancelled.updatedAt },
-            },
+            options:
+              cappedFrom === undefined
+                ? {
+                    // DynamoDB has no min(): the whole quantity only while it fits under the cap.
+                    update: "SET stock = stock + :quantity, version = version + :one, updatedAt = :now",
+                    condition: "attribute_exists(productId) AND stock <= :room",
+                    values: {
+                      ":quantity": quantity,
+                      ":room": MAX_STOCK - quantity,
+                      ":one": 1,
+                      ":now": cancelled.updatedAt,
+                    },
+                  }
+                : {
+                    update: "SET stock = :stock, version = version + :one, updatedAt = :now",
+                    condition: "attribute_exists(productId) AND stock = :seen",
+                    values: {
+                      ":stock": cappedFrom + quantity,
+                      ":seen": cappedFrom,
+                      ":one": 1,
+                      ":now": cancelled.updatedAt,
+                    },
+                  },
           }),
         ),
         ...alsoWrite,

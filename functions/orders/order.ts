@@ -5,7 +5,7 @@ import { PageQuery } from "@tenantkit/shared/schemas";
 export const ORDER_STATUSES = ["PLACED", "CANCELLED"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** One transaction holds the order, one stock update per line and the outbox record (DynamoDB allows 100). */
+/** One transaction holds the order, one stock update per line, the Idempotency-Key's marker and the outbox record (DynamoDB allows 100). */
 export const MAX_ORDER_LINES = 50;
 export const MAX_LINE_QUANTITY = 1000;
 

@@ -11,6 +11,7 @@ import { rawItemsOf } from "../../test/support/raw-items.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createOrdersApp } from "./app.ts";
+import { MAX_STOCK } from "./order-store.ts";
 
 const { context } = inject("localAws");
 const suffix = Date.now().toString(36);
@@ -90,7 +91,9 @@ async function product(tenantId: string, name: string, stock: number, priceCents
 const stockOf = async (tenantId: string, productId: string) =>
   (await createProductStore(data.forTenant(tenantId).table("products")).get(productId))?.stock;
 
-const storedOrders = (tenantId: string) => rawItemsOf(context.refs.OrdersTable as string, tenantId);
+/** The tenant's orders as stored (without the markers of the Idempotency-Keys that placed them). */
+const storedOrders = async (tenantId: string) =>
+  (await rawItemsOf(context.refs.OrdersTable as string, tenantId)).filter((item) => item.items !== undefined);
 const outboxOf = (tenantId: string) => rawItemsOf(context.refs.OutboxTable as string, tenantId);
 
 const eventsOf = (tenantId: string, type: string) =>
@@ -202,6 +205,30 @@ describe("orders on DynamoDB (moto), through the tenant-scoped tables", () => {
     expect(await stockOf(acme, chair.id)).toBe(6);
   });
 
+  it("gives stock back no further than the catalogue's maximum, and says how much went back", async () => {
+    const bulb = await product(acme, "Bulb", 100);
+    const cable = await product(acme, "Cable", 100);
+    const placed = await order(acme, [
+      { productId: bulb.id, quantity: 10 },
+      { productId: cable.id, quantity: 10 },
+    ]);
+    expect(placed.status).toBe(201);
+    // Restocked by the merchant meanwhile: the bulb to 4 below the cap, the cable to the cap.
+    const products = data.forTenant(acme).table("products");
+    await products.update({ productId: bulb.id }, { update: "SET stock = :s", values: { ":s": MAX_STOCK - 4 } });
+    await products.update({ productId: cable.id }, { update: "SET stock = :s", values: { ":s": MAX_STOCK } });
+
+    const cancelled = await call(acme, "POST", `/orders/${placed.body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(await stockOf(acme, bulb.id)).toBe(MAX_STOCK);
+    expect(await stockOf(acme, cable.id)).toBe(MAX_STOCK);
+    const [event] = eventsOf(acme, "OrderCancelled").filter((e) => e.detail.data.orderId === placed.body.id);
+    expect(event?.detail.data.restocked).toEqual([
+      { productId: bulb.id, quantity: 4 },
+      { productId: cable.id, quantity: 0 },
+    ]);
+  });
+
   it("answers another tenant's order with 404 on every verb, and refuses its products as unknown", async () => {
     const mine = await order(acme, [{ productId: lamp.id, quantity: 1 }]);
     expect((await call(globex, "GET", `/orders/${mine.body.id}`)).status).toBe(404);
@@ -243,5 +270,8 @@ describe("orders on DynamoDB (moto), through the tenant-scoped tables", () => {
       .split("\n")
       .map((line) => JSON.parse(line).id);
     expect(lines).toEqual([...ids].reverse());
+
+    const stored = await rawItemsOf(context.refs.OrdersTable as string, tenant);
+    expect(stored).toHaveLength(2 * ids.length); // each order and the marker of its Idempotency-Key
   });
 });

@@ -28,7 +28,15 @@ export const placeOrderRoute = createRoute({
     body: { required: true, content: { "application/json": { schema: OrderInput } } },
   },
   responses: {
-    201: jsonResponse(Order, "The order, priced from the catalogue, with its stock reserved"),
+    201: {
+      ...jsonResponse(Order, "The order, priced from the catalogue, with its stock reserved"),
+      headers: z.object({
+        Location: z.string().openapi({
+          description: "The order's path, `/orders/{id}`",
+          example: "/orders/0193f3c4-5e1a-7b2c-9d3e-4f5a6b7c8d9e",
+        }),
+      }),
+    },
     ...problemResponses,
     409: problemResponse(
       "Not enough stock (the problem names `productId`), or a request with this key is still running",

@@ -1,9 +1,10 @@
 import type { StagedEvent, TenantEvents, TransactionWrite } from "@tenantkit/tenant-context";
-import { ValidationError } from "@tenantkit/tenant-context";
+import { IdempotencyKeyReusedError, ValidationError } from "@tenantkit/tenant-context";
 import { describe, expect, it } from "vitest";
+import { Product } from "../../products/product.ts";
 import { createInMemoryOrderStore } from "../in-memory-order-store.ts";
 import { CatalogueChangedError, InsufficientStockError, OrderNotCancellableError } from "../order-errors.ts";
-import type { CatalogueProduct } from "../order-store.ts";
+import { type CatalogueProduct, MAX_STOCK } from "../order-store.ts";
 import { cancelOrder } from "./cancel-order.ts";
 import { placeOrder } from "./place-order.ts";
 
@@ -167,6 +168,37 @@ describe("placing an order", () => {
     ).rejects.toBeInstanceOf(CatalogueChangedError);
   });
 
+  it("answers a key that placed an order before with that order, not a second one; another body is 422", async () => {
+    // The idempotency layer forgot the key (its record was not saved after the first order committed).
+    const store = createInMemoryOrderStore([lamp, desk]);
+    const { events, published } = fakeEvents();
+    const input = { items: [{ productId: lamp.id, quantity: 2 }] };
+    const first = await placeOrder({ store, events }, input, { idempotencyKey: "key-1" });
+    const again = await placeOrder({ store, events }, structuredClone(input), { idempotencyKey: "key-1" });
+
+    expect(again).toEqual(first);
+    expect(store.orders.size).toBe(1);
+    expect(store.catalogue.get(lamp.id)?.stock).toBe(3);
+    expect(store.committed).toHaveLength(1);
+    expect(published).toEqual(["OrderPlaced"]);
+
+    for (const other of [
+      { items: [{ productId: lamp.id, quantity: 1 }] },
+      { items: [{ productId: desk.id, quantity: 2 }] },
+      { items: [...input.items, { productId: desk.id, quantity: 1 }] },
+    ]) {
+      await expect(placeOrder({ store, events }, other, { idempotencyKey: "key-1" })).rejects.toBeInstanceOf(
+        IdempotencyKeyReusedError,
+      );
+    }
+    expect(store.orders.size).toBe(1);
+    expect(store.catalogue.get(lamp.id)?.stock).toBe(3);
+
+    const another = await placeOrder({ store, events }, input, { idempotencyKey: "key-2" });
+    expect(another.id).not.toBe(first.id);
+    expect(store.orders.size).toBe(2);
+  });
+
   it("keeps the order when publishing fails: the outbox record was committed with it", async () => {
     const store = createInMemoryOrderStore([lamp]);
     const { events, published } = fakeEvents(false);
@@ -228,6 +260,48 @@ describe("cancelling an order", () => {
     await cancelOrder({ store, events }, order.id);
     expect(store.catalogue.get(lamp.id)?.stock).toBe(5);
     expect(store.catalogue.has(desk.id)).toBe(false);
+    expect(staged.at(-1)?.data).toMatchObject({ restocked: [{ productId: lamp.id, quantity: 1 }] });
+  });
+
+  it("caps the stock it gives back at the catalogue's maximum, and says what went back", async () => {
+    expect(Product.shape.stock.safeParse(MAX_STOCK).success).toBe(true);
+    expect(Product.shape.stock.safeParse(MAX_STOCK + 1).success).toBe(false);
+
+    const store = createInMemoryOrderStore([lamp, desk]);
+    const { events, staged } = fakeEvents();
+    const order = await placeOrder(
+      { store, events },
+      {
+        items: [
+          { productId: lamp.id, quantity: 5 },
+          { productId: desk.id, quantity: 2 },
+        ],
+      },
+    );
+    (store.catalogue.get(lamp.id) as CatalogueProduct).stock = MAX_STOCK - 3;
+    (store.catalogue.get(desk.id) as CatalogueProduct).stock = MAX_STOCK;
+
+    const cancelled = await cancelOrder({ store, events }, order.id);
+    expect(cancelled.status).toBe("CANCELLED");
+    expect(store.catalogue.get(lamp.id)?.stock).toBe(MAX_STOCK);
+    expect(store.catalogue.get(desk.id)?.stock).toBe(MAX_STOCK);
+    expect(staged.at(-1)?.data).toMatchObject({
+      restocked: [
+        { productId: lamp.id, quantity: 3 },
+        { productId: desk.id, quantity: 0 },
+      ],
+    });
+  });
+
+  it("reads again when the stock moves across the cap between reading and writing", async () => {
+    const store = createInMemoryOrderStore([lamp]);
+    const { events, staged } = fakeEvents();
+    const order = await placeOrder({ store, events }, { items: [{ productId: lamp.id, quantity: 5 }] });
+    store.beforeNextWrite(() => {
+      (store.catalogue.get(lamp.id) as CatalogueProduct).stock = MAX_STOCK - 1;
+    });
+    await cancelOrder({ store, events }, order.id);
+    expect(store.catalogue.get(lamp.id)?.stock).toBe(MAX_STOCK);
     expect(staged.at(-1)?.data).toMatchObject({ restocked: [{ productId: lamp.id, quantity: 1 }] });
   });
 

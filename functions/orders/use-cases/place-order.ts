@@ -1,5 +1,5 @@
 /** Use case: place an order, priced from the catalogue, with its stock reserved in the same transaction. */
-import { type TenantEvents, ValidationError } from "@tenantkit/tenant-context";
+import { IdempotencyKeyReusedError, type TenantEvents, ValidationError } from "@tenantkit/tenant-context";
 import type { Order, OrderInput, OrderLine } from "../order.ts";
 import { CatalogueChangedError, InsufficientStockError } from "../order-errors.ts";
 import { newOrderId } from "../order-id.ts";
@@ -19,6 +19,19 @@ export interface PlaceOrderDeps {
   store: OrderStore;
   events: Pick<TenantEvents, "stage">;
 }
+
+export interface PlaceOrderOptions {
+  /** the request's Idempotency-Key: a second placement with it answers the first order instead */
+  idempotencyKey?: string;
+  now?: Date;
+}
+
+/** The same request as the one that placed `order`: the same products and quantities, in the same order. */
+const sameRequest = (order: Order, input: OrderInput) =>
+  order.items.length === input.items.length &&
+  order.items.every(
+    (line, i) => line.productId === input.items[i]?.productId && line.quantity === input.items[i]?.quantity,
+  );
 
 function unknownProducts(input: OrderInput, found: Map<string, CatalogueProduct>): ValidationError | undefined {
   const errors = input.items.flatMap(({ productId }, i) =>
@@ -69,12 +82,19 @@ function priceOrder(input: OrderInput, found: Map<string, CatalogueProduct>, now
  * 2. Price each line from the catalogue, never from the request; all lines in one currency.
  * 3. Stage OrderPlaced in the outbox.
  * 4. In one transaction: write the order, take each line's quantity from its product's stock (only if
- *    enough is left and the price is still the one read), write the outbox record.
- * 5. Not enough stock: 409 naming the product, nothing written. A price changed or a product was
+ *    enough is left and the price is still the one read), mark the Idempotency-Key as used by this
+ *    order (only if no order was placed with it), write the outbox record.
+ * 5. The key placed an order before (its idempotency record was lost, e.g. not saved after that
+ *    order committed): that order if this is the same request, else 422; nothing written.
+ * 6. Not enough stock: 409 naming the product, nothing written. A price changed or a product was
  *    deleted meanwhile: start again from 1 (at most three times, then 409).
- * 6. Publish OrderPlaced (if that fails the outbox sweeper publishes it) and return the order.
+ * 7. Publish OrderPlaced (if that fails the outbox sweeper publishes it) and return the order.
  */
-export async function placeOrder(deps: PlaceOrderDeps, input: OrderInput, now = new Date()): Promise<Order> {
+export async function placeOrder(
+  deps: PlaceOrderDeps,
+  input: OrderInput,
+  { idempotencyKey, now = new Date() }: PlaceOrderOptions = {},
+): Promise<Order> {
   const ids = input.items.map((line) => line.productId);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const found = new Map((await deps.store.products(ids)).map((product) => [product.id, product]));
@@ -88,10 +108,14 @@ export async function placeOrder(deps: PlaceOrderDeps, input: OrderInput, now = 
       totalCents: order.totalCents,
       currency: order.currency,
     });
-    const result = await deps.store.place(order, [staged.write]);
+    const result = await deps.store.place(order, [staged.write], idempotencyKey);
     if (result.placed) {
       await staged.publish();
       return order;
+    }
+    if ("placedBefore" in result) {
+      if (sameRequest(result.placedBefore, input)) return result.placedBefore;
+      throw new IdempotencyKeyReusedError();
     }
 
     for (const productId of result.conflictingProductIds) {

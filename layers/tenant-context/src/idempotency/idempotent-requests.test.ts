@@ -1,13 +1,36 @@
+import type { IdempotencyRecord } from "@aws-lambda-powertools/idempotency/persistence";
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { ConflictError } from "../http/errors.ts";
 import { handleError, type TenantEnv, tenantContext } from "../http/tenant-context.ts";
+import { logger } from "../observability/logger.ts";
 import { activeTenantRegistry, refusingVerifier } from "../testing/index.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotentRequests } from "./idempotent-requests.ts";
 import { InMemoryIdempotencyPersistence } from "./in-memory-persistence.ts";
 
-function orderingApp() {
+/** An in-memory store that fails its next save (in progress or success) as a throttled DynamoDB would. */
+class FlakyPersistence extends InMemoryIdempotencyPersistence {
+  failNext: "put" | "update" | undefined;
+
+  private throttled(operation: "put" | "update") {
+    if (this.failNext !== operation) return;
+    this.failNext = undefined;
+    throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+  }
+
+  protected override async _putRecord(record: IdempotencyRecord): Promise<void> {
+    this.throttled("put");
+    return super._putRecord(record);
+  }
+
+  protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.throttled("update");
+    return super._updateRecord(record);
+  }
+}
+
+function orderingApp(persistenceStore = new InMemoryIdempotencyPersistence()) {
   let placed = 0;
   let gate: Promise<void> | undefined;
   const app = new Hono<TenantEnv>();
@@ -20,7 +43,7 @@ function orderingApp() {
     }),
   );
   app.onError(handleError);
-  app.post("/orders", idempotentRequests({ persistenceStore: new InMemoryIdempotencyPersistence() }), async (c) => {
+  app.post("/orders", idempotentRequests({ persistenceStore }), async (c) => {
     const body = await c.req.json();
     if (body.outOfStock) throw new ConflictError("not enough stock");
     await gate;
@@ -109,6 +132,39 @@ describe("idempotent requests", () => {
     expect(concurrent.status).toBe(409);
     expect(concurrent.headers.get("retry-after")).toBe("1");
     expect(placed()).toBe(1);
+  });
+
+  it("answers the route's 2xx, with a warning logged, when its answer cannot be stored afterwards", async () => {
+    const store = new FlakyPersistence();
+    const { app, placed } = orderingApp(store);
+    const warn = vi.spyOn(logger, "warn");
+    try {
+      store.failNext = "update";
+      const res = await post(app, "acme", "key-5", { quantity: 1 });
+      expect(res.status).toBe(201);
+      expect(res.headers.get("location")).toBe("/orders/1");
+      expect(await res.json()).toEqual({ order: 1, tenant: "acme" });
+      expect(placed()).toBe(1);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining("not stored"),
+        expect.objectContaining({
+          route: "POST /orders",
+          error: expect.objectContaining({ name: "ThrottlingException" }),
+        }),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("answers the store's own failure before the route runs with 503, and does not run the route", async () => {
+    const store = new FlakyPersistence();
+    const { app, placed } = orderingApp(store);
+    store.failNext = "put";
+    const res = await post(app, "acme", "key-6", { quantity: 1 });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+    expect(placed()).toBe(0);
   });
 
   it.each([

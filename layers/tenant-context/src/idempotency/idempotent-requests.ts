@@ -15,6 +15,7 @@ import { requireEnv } from "../config.ts";
 import { ProblemError, ValidationError } from "../http/errors.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "../http/json-depth.ts";
 import type { TenantEnv } from "../http/tenant-context.ts";
+import { logger } from "../observability/logger.ts";
 
 /** The request header that carries the client's key (the IETF httpapi draft's name). */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -109,7 +110,11 @@ function storedHeaders(headers: Headers): Record<string, string> {
  * never meet. The first request runs; a later one with the same key and body gets the stored
  * answer (header `Idempotent-Replayed: true`) and does not run; the same key with another body
  * is 422; one arriving while the first still runs is 409 with `Retry-After`. Only 2xx answers
- * are stored: after a 4xx or 5xx the key can be used again. Use after `tenantContext()`.
+ * are stored: after a 4xx or 5xx the key can be used again. When the route has answered 2xx but
+ * the answer cannot be stored, the route's answer stands (logged as a warning): its work is done,
+ * and a retry after the record's in-progress window runs the route again, so a route that must not
+ * act twice for one key guards that itself too (the orders service marks the key with the order).
+ * Use after `tenantContext()`.
  *
  * @example
  * app.post("/orders", idempotentRequests({ tableName: requireEnv("IDEMPOTENCY_TABLE") }), placeOrderHandler);
@@ -136,12 +141,16 @@ export const idempotentRequests = (options: IdempotentRequestsOptions = {}): Mid
       responseHook: (response) => ({ ...(response as object), replayed: true }),
       ...(lambdaContext && { lambdaContext }),
     });
+    /** set once the route has answered 2xx: what fails after that is only the storing of the answer */
+    let answered = false;
     const runOnce = makeIdempotent(
       async (_request: typeof request): Promise<StoredResponse> => {
         await next();
         const { status, headers } = c.res;
         if (status < 200 || status >= 300) throw new AnswerNotStored();
-        return { status, headers: storedHeaders(headers), body: await c.res.clone().text() };
+        const body = await c.res.clone().text();
+        answered = true;
+        return { status, headers: storedHeaders(headers), body };
       },
       { persistenceStore, config, keyPrefix: "requests" },
     );
@@ -153,6 +162,14 @@ export const idempotentRequests = (options: IdempotentRequestsOptions = {}): Mid
       if (error instanceof AnswerNotStored) return; // c.res already holds the (error) answer
       if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
       if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotentRequestInProgressError();
+      if (answered && error instanceof IdempotencyPersistenceLayerError) {
+        // The route's work is done (an order committed, say): a 503 would tell the client otherwise.
+        logger.warn("the answer of an idempotent request was not stored; answering it anyway", {
+          route: request.route,
+          error: (error.cause ?? error) as Error,
+        });
+        return; // c.res already holds the route's answer
+      }
       // The store's own failure (throttling, outage) is what the client should hear about.
       if (error instanceof IdempotencyPersistenceLayerError && error.cause) throw error.cause;
       throw error;
