@@ -21,6 +21,17 @@ const viaAuthorizer = {
 const post = (body: string) =>
   app.request("/products", { method: "POST", body, headers: { "Content-Type": "application/json" } }, viaAuthorizer);
 
+const put = (headers: Record<string, string>) =>
+  app.request(
+    "/products/0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11",
+    {
+      method: "PUT",
+      body: JSON.stringify({ name: "Lamp", priceCents: 1, currency: "EUR", stock: 1 }),
+      headers: { "Content-Type": "application/json", ...headers },
+    },
+    viaAuthorizer,
+  );
+
 describe("products app: requests refused before any data access", () => {
   it("names every invalid body field in a 400 problem", async () => {
     const res = await post(JSON.stringify({ name: "", priceCents: 1.5, currency: "euro", stock: -1 }));
@@ -34,6 +45,39 @@ describe("products app: requests refused before any data access", () => {
       "stock",
     ]);
     expect(problem.detail).toMatch(/body field/);
+  });
+
+  it("refuses a name or description with a lone UTF-16 surrogate with 400 naming the field", async () => {
+    // JSON escapes can carry lone surrogates, which are no Unicode text (DynamoDB refuses them).
+    const res = await post(
+      '{"name":"Lamp \\ud800","description":"\\udc00 bright","priceCents":1,"currency":"EUR","stock":1}',
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await res.json();
+    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual(["description", "name"]);
+    expect(problem.errors[0].message).toMatch(/well-formed/);
+  });
+
+  it("answers a PUT without If-Match with 428 naming the header", async () => {
+    const res = await put({});
+    expect(res.status).toBe(428);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(await res.json()).toMatchObject({
+      status: 428,
+      title: "Precondition Required",
+      errors: [{ location: "header", field: "If-Match" }],
+    });
+  });
+
+  it("answers a PUT with a malformed If-Match with 400 naming the header", async () => {
+    for (const value of ["3", "'3'", '"3', '"3" "4"', "", "W/", '"3",*']) {
+      const res = await put({ "If-Match": value });
+      expect(res.status, value).toBe(400);
+      expect((await res.json()).errors, value).toEqual([
+        expect.objectContaining({ location: "header", field: "If-Match" }),
+      ]);
+    }
   });
 
   it("answers a body that is not JSON with 400", async () => {

@@ -1,8 +1,9 @@
-/** The products service: catalogue CRUD, cursor pagination and a streamed NDJSON export. */
+/** The products service: catalogue CRUD (ETags, `If-Match` on replace), cursor pagination and a streamed NDJSON export. */
 
 import { createServiceApp } from "@tenantkit/shared/service-app";
 import { ndjsonResponse, requireEnv, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
+import { etagOf, IF_MATCH_HEADER, parseIfMatch } from "./preconditions.ts";
 import { createProductStore, type ProductStore } from "./product-store.ts";
 import {
   createProductRoute,
@@ -27,7 +28,12 @@ export function createProductsApp(
 ) {
   const app = createServiceApp(options);
 
-  app.openapi(createProductRoute, async (c) => c.json(await createProduct(products(c), c.req.valid("json")), 201));
+  app.openapi(createProductRoute, async (c) => {
+    const product = await createProduct(products(c), c.req.valid("json"));
+    c.header("Location", `/products/${product.id}`);
+    c.header("ETag", etagOf(product.version));
+    return c.json(product, 201);
+  });
 
   app.openapi(listProductsRoute, async (c) => c.json(await listProducts(products(c), c.req.valid("query")), 200));
 
@@ -36,11 +42,19 @@ export function createProductsApp(
   app.openAPIRegistry.registerPath(exportProductsRoute);
   app.get("/products/export", (c) => ndjsonResponse(c, exportProducts(products(c))));
 
-  app.openapi(getProductRoute, async (c) => c.json(await getProduct(products(c), c.req.valid("param").id), 200));
+  app.openapi(getProductRoute, async (c) => {
+    const product = await getProduct(products(c), c.req.valid("param").id);
+    c.header("ETag", etagOf(product.version));
+    return c.json(product, 200);
+  });
 
-  app.openapi(replaceProductRoute, async (c) =>
-    c.json(await replaceProduct(products(c), c.req.valid("param").id, c.req.valid("json")), 200),
-  );
+  app.openapi(replaceProductRoute, async (c) => {
+    // Before any data access: a replace without If-Match is 428, a malformed one 400.
+    const ifMatch = parseIfMatch(c.req.valid("header")[IF_MATCH_HEADER.toLowerCase()]);
+    const product = await replaceProduct(products(c), c.req.valid("param").id, c.req.valid("json"), ifMatch);
+    c.header("ETag", etagOf(product.version));
+    return c.json(product, 200);
+  });
 
   app.openapi(deleteProductRoute, async (c) => {
     await deleteProduct(products(c), c.req.valid("param").id);

@@ -35,7 +35,7 @@ describe("the products store on DynamoDB (moto), through the tenant-scoped table
 
   it("refuses a replace based on a stale version", async () => {
     const product: Product = await createProduct(red, input);
-    await replaceProduct(red, product.id, { ...input, name: "v2" });
+    await replaceProduct(red, product.id, { ...input, name: "v2" }, [product.version]);
     expect(await red.replace({ ...product, name: "stale" }, product.version)).toBe(false);
     expect((await red.get(product.id))?.name).toBe("v2");
   });

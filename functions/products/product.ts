@@ -1,14 +1,14 @@
 /** The product: what a client may send, what the API returns. */
 import { z } from "@hono/zod-openapi";
+import { freeText } from "@tenantkit/shared/schemas";
 
 export const ProductInput = z
   .object({
-    name: z
-      .string({ error: "is required" })
+    name: freeText({ error: "is required" })
       .trim()
       .min(1, { error: "must not be empty" })
       .max(200, { error: "must be at most 200 characters" }),
-    description: z.string().max(2000, { error: "must be at most 2000 characters" }).optional(),
+    description: freeText().max(2000, { error: "must be at most 2000 characters" }).optional(),
     sku: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1-64 letters, digits, '.', '_' or '-'" })

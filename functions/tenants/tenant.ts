@@ -1,5 +1,6 @@
 /** The tenant as the control plane's API sees it: what an operator or a new customer sends, what comes back. */
 import { z } from "@hono/zod-openapi";
+import { freeText } from "@tenantkit/shared/schemas";
 import { TENANT_ID_PATTERN, type TenantRecord, TIERS } from "@tenantkit/tenant-context";
 
 /** The tenant id is the slug of its name: `Acme Corp.` -> `acme-corp`. */
@@ -13,8 +14,7 @@ export function tenantIdFromName(name: string): string {
     .replace(/-+$/, "");
 }
 
-const name = z
-  .string({ error: "is required" })
+const name = freeText({ error: "is required" })
   .trim()
   .min(2, { error: "must be at least 2 characters" })
   .max(80, { error: "must be at most 80 characters" })

@@ -1,7 +1,21 @@
-/** Schemas every service's routes share: ids, page size, cursors, problem bodies. */
+/** Schemas every service's routes share: ids, page size, cursors, free text, problem bodies. */
 import { z } from "@hono/zod-openapi";
 
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * A free-text string field (names, descriptions): it must be well-formed Unicode, so a lone UTF-16
+ * surrogate (`"Lamp \ud800"`, which JSON escapes can carry and DynamoDB refuses) is a 400 naming
+ * the field. Chain the field's own checks after it.
+ *
+ * @example
+ * const name = freeText({ error: "is required" }).trim().min(1, { error: "must not be empty" });
+ */
+export const freeText = (params?: Parameters<typeof z.string>[0]) =>
+  z.string(params).refine((value) => value.isWellFormed(), {
+    error: "must be well-formed Unicode text (no lone surrogates)",
+    abort: true,
+  });
 
 /** Resource ids are UUIDs; anything else is a 400 naming the `id` path parameter. */
 export const IdParams = z.object({

@@ -144,7 +144,11 @@ describe("DynamoDB calls per request type (products service)", () => {
     resetCounts();
     const res = await app.request(
       `/products/${created.id}`,
-      { ...json({ ...input, name: "Lamp v2" }), method: "PUT" },
+      {
+        ...json({ ...input, name: "Lamp v2" }),
+        method: "PUT",
+        headers: { "Content-Type": "application/json", "If-Match": `"${created.version}"` },
+      },
       viaAuthorizer(owner),
     );
     expect(res.status).toBe(200);

@@ -32,7 +32,13 @@ export interface ApiResponse {
 export async function api(
   method: string,
   path: string,
-  options: { as?: string; token?: string; body?: unknown; retryThrottled?: boolean } = {},
+  options: {
+    as?: string;
+    token?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    retryThrottled?: boolean;
+  } = {},
 ): Promise<ApiResponse> {
   const token = options.token ?? (options.as ? await tokenOf(options.as) : undefined);
   const send = () =>
@@ -41,6 +47,7 @@ export async function api(
       headers: {
         ...(token && { Authorization: `Bearer ${token}` }),
         ...(options.body !== undefined && { "Content-Type": "application/json" }),
+        ...options.headers,
       },
       ...(options.body !== undefined && {
         body: typeof options.body === "string" ? options.body : JSON.stringify(options.body),

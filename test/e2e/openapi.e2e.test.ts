@@ -52,8 +52,8 @@ interface Answer {
 
 /**
  * Calls the stack, then checks the answer against the document: the status must be documented for
- * the route, the media type one of the documented ones, and the body (each line of an NDJSON body)
- * valid against the documented schema.
+ * the route, the documented required headers present, the media type one of the documented ones,
+ * and the body (each line of an NDJSON body) valid against the documented schema.
  */
 async function call(
   method: string,
@@ -84,6 +84,9 @@ async function call(
   const documented = deref(operation.responses[String(response.status)]);
   expect(documented, `${key} is not documented; body: ${text.slice(0, 300)}`).toBeDefined();
   checked.add(key);
+  for (const [name, header] of Object.entries<OpenApiDocument>(documented.headers ?? {})) {
+    if (header.required) expect(response.headers.get(name), `${key} answered without its ${name} header`).toBeTruthy();
+  }
 
   const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
   if (!documented.content) {
@@ -150,12 +153,17 @@ describe("every documented answer is what the route gives", () => {
     expect((await call("GET", "/products", { path: "/products?limit=3", as: ACME_USER })).status).toBe(200);
     expect((await call("GET", "/products/export", { as: ACME_USER })).lines.length).toBeGreaterThan(0);
     expect((await call("GET", "/products/{id}", { path, as: ACME_USER })).status).toBe(200);
+    const body = { name: `OpenAPI lamp v2 ${suffix}`, priceCents: 2600, currency: "EUR", stock: 5 };
+    expect((await call("PUT", "/products/{id}", { path, as: ACME_ADMIN, body })).status).toBe(428);
     const replaced = await call("PUT", "/products/{id}", {
       path,
       as: ACME_ADMIN,
-      body: { name: `OpenAPI lamp v2 ${suffix}`, priceCents: 2600, currency: "EUR", stock: 5 },
+      body,
+      headers: { "If-Match": '"1"' },
     });
     expect(replaced.body.version).toBe(2);
+    const stale = await call("PUT", "/products/{id}", { path, as: ACME_ADMIN, body, headers: { "If-Match": '"1"' } });
+    expect(stale.status).toBe(412);
   });
 
   it("orders", async () => {

@@ -41,14 +41,20 @@ describe("products", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: "Widget", version: 1 });
     const id = created.body.id;
+    expect(created.headers.get("location")).toBe(`/products/${id}`);
+    expect(created.headers.get("etag")).toBe('"1"');
 
-    expect((await api("GET", `/products/${id}`, { as: ACME_ADMIN })).body).toEqual(created.body);
+    const read = await api("GET", `/products/${id}`, { as: ACME_ADMIN });
+    expect(read.body).toEqual(created.body);
+    expect(read.headers.get("etag")).toBe('"1"');
 
     const replaced = await api("PUT", `/products/${id}`, {
       as: ACME_USER,
       body: { ...newProduct("Widget v2"), stock: 7 },
+      headers: { "If-Match": read.headers.get("etag") as string },
     });
     expect(replaced.status).toBe(200);
+    expect(replaced.headers.get("etag")).toBe('"2"');
     expect(replaced.body).toMatchObject({
       id,
       name: "Widget v2",
@@ -62,6 +68,64 @@ describe("products", () => {
     expect(gone.status).toBe(404);
     expect(gone.headers.get("content-type")).toContain(PROBLEM);
     expect((await api("DELETE", `/products/${id}`, { as: ACME_USER })).status).toBe(404);
+  });
+
+  it("refuses a replace from a read that an order made stale with 412, and keeps the order's stock", async () => {
+    const created = await api("POST", "/products", { as: ACME_USER, body: { ...newProduct("Stale lamp"), stock: 5 } });
+    const path = `/products/${created.body.id}`;
+    const stale = await api("GET", path, { as: ACME_USER });
+    const order = await fetch(`${stack.url}/orders`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${await tokenOf(ACME_USER)}`,
+        "Content-Type": "application/json",
+        "Idempotency-Key": crypto.randomUUID(),
+      },
+      body: JSON.stringify({ items: [{ productId: created.body.id, quantity: 2 }] }),
+    });
+    expect(order.status).toBe(201);
+
+    // The client edits the price from its stale read and sends the stock it saw: that would undo the order.
+    const body = { ...newProduct("Stale lamp"), priceCents: 2499, stock: 5 };
+    const refused = await api("PUT", path, {
+      as: ACME_USER,
+      body,
+      headers: { "If-Match": stale.headers.get("etag") as string },
+    });
+    expect(refused.status).toBe(412);
+    expect(refused.headers.get("content-type")).toContain(PROBLEM);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ location: "header", field: "If-Match" })]);
+    const current = await api("GET", path, { as: ACME_USER });
+    expect(current.body).toMatchObject({ stock: 3, priceCents: 1999, version: 2 });
+    expect(current.headers.get("etag")).toBe('"2"');
+
+    const retried = await api("PUT", path, {
+      as: ACME_USER,
+      body: { ...body, stock: current.body.stock },
+      headers: { "If-Match": current.headers.get("etag") as string },
+    });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ stock: 3, priceCents: 2499, version: 3 });
+    expect(retried.headers.get("etag")).toBe('"3"');
+  });
+
+  it("answers a replace without If-Match with 428 naming it, and writes nothing", async () => {
+    const created = await api("POST", "/products", { as: ACME_USER, body: newProduct("Unconditional") });
+    const res = await api("PUT", `/products/${created.body.id}`, { as: ACME_USER, body: newProduct("Overwritten") });
+    expect(res.status).toBe(428);
+    expect(res.headers.get("content-type")).toContain(PROBLEM);
+    expect(res.body.errors).toEqual([expect.objectContaining({ location: "header", field: "If-Match" })]);
+    expect((await api("GET", `/products/${created.body.id}`, { as: ACME_USER })).body).toEqual(created.body);
+  });
+
+  it("answers text with a lone UTF-16 surrogate with 400 naming the field, not 500", async () => {
+    const res = await api("POST", "/products", {
+      as: ACME_USER,
+      body: '{"name":"Lamp \\ud800","priceCents":1999,"currency":"EUR","stock":3}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain(PROBLEM);
+    expect(res.body.errors).toEqual([expect.objectContaining({ location: "body", field: "name" })]);
   });
 
   it("answers a bad body with 400 problem+json naming the field, and writes nothing", async () => {
@@ -112,7 +176,7 @@ describe("tenant isolation", () => {
     const theirs = await api("POST", "/products", { as: GLOBEX_ADMIN, body: newProduct("Globex secret") });
     const id = theirs.body.id;
     for (const [method, body] of [["GET"], ["PUT", newProduct("hijacked")], ["DELETE"]] as const) {
-      const res = await api(method, `/products/${id}`, { as: ACME_ADMIN, body });
+      const res = await api(method, `/products/${id}`, { as: ACME_ADMIN, body, headers: { "If-Match": "*" } });
       expect(res.status, method).toBe(404);
       expect(JSON.stringify(res.body)).not.toContain("Globex secret");
     }

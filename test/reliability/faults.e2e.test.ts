@@ -200,7 +200,12 @@ describe("the AWS endpoint disappearing mid-request", () => {
     const created = await api("POST", "/products", product(name));
     expect(created.status).toBe(201);
     proxy.reset(onProductWrites((n) => (n === 1 ? { kind: "forward-then-reset" } : undefined)));
-    const res = await api("PUT", `/products/${created.body.id}`, { ...product(name), stock: 42 });
+    const res = await api(
+      "PUT",
+      `/products/${created.body.id}`,
+      { ...product(name), stock: 42 },
+      { "If-Match": '"1"' },
+    );
     const [stored] = await productsNamed(name);
     if (res.status === 200) expect(stored).toMatchObject({ stock: 42, version: 2 });
     else {

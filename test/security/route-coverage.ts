@@ -100,6 +100,8 @@ export interface RouteCoverage {
 const uniqueName = (label: string) => `${label} ${crypto.randomUUID()}`;
 const uniqueEmail = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}@security.test`;
 const idempotencyKey = () => ({ "Idempotency-Key": crypto.randomUUID() });
+/** A replace of whatever version is current (a replace without If-Match is 428). */
+const ifMatchAny = () => ({ "If-Match": "*" });
 
 /** Reads every page of a list route as `api` and returns one line per item (id and version). */
 async function allPages(api: Api, path: string, idOf: (item: Record<string, unknown>) => string): Promise<string[]> {
@@ -307,10 +309,16 @@ export function routeCoverage(): Record<RouteKey, RouteCoverage> {
     },
     "PUT /products/{id}": {
       roles: "any-member",
-      isolation: { kind: "victim-resource", plant: plantProduct, body: () => productInput(uniqueName("hijacked"), 0) },
+      isolation: {
+        kind: "victim-resource",
+        plant: plantProduct,
+        body: () => productInput(uniqueName("hijacked"), 0),
+        headers: ifMatchAny,
+      },
       massAssignment: {
         prepare: async (self) => ({ id: await createProduct(self, uniqueName("own product")) }),
         validBody: () => productInput(uniqueName("mass assignment")),
+        headers: ifMatchAny,
         storedItem: (_response, params) => ({
           table: "ProductsTable",
           key: { productId: params.id as string },

@@ -600,6 +600,10 @@ export interface operations {
       /** @description The created product */
       201: {
         headers: {
+          /** @description The product's path, `/products/{id}` */
+          Location: string;
+          /** @description The product's version as a strong entity tag; send it as `If-Match` to replace the product */
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
@@ -722,6 +726,8 @@ export interface operations {
       /** @description The product */
       200: {
         headers: {
+          /** @description The product's version as a strong entity tag; send it as `If-Match` to replace the product */
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
@@ -772,7 +778,10 @@ export interface operations {
   replaceProduct: {
     parameters: {
       query?: never;
-      header?: never;
+      header: {
+        /** @description The `ETag` of the product as the client read it (or `*` for whatever version is current): the product is replaced only if it is still at that version */
+        "if-match": string;
+      };
       path: {
         id: string;
       };
@@ -787,6 +796,8 @@ export interface operations {
       /** @description The product as replaced */
       200: {
         headers: {
+          /** @description The product's version as a strong entity tag; send it as `If-Match` to replace the product */
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
@@ -829,8 +840,35 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description `If-Match: *` and the product changed or was deleted while being replaced; retry */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The product is no longer at the version `If-Match` names (an order took stock since it was read, say); nothing was written: read it again and reapply the change */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+      /** @description No `If-Match` header: send the `ETag` of the product as read */
+      428: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];
@@ -978,6 +1016,8 @@ export interface operations {
       /** @description The order, priced from the catalogue, with its stock reserved */
       201: {
         headers: {
+          /** @description The order's path, `/orders/{id}` */
+          Location: string;
           [name: string]: unknown;
         };
         content: {

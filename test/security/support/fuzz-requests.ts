@@ -135,6 +135,7 @@ const headers = fc
       "x-forwarded-for": fc.ipV4(),
       "x-http-method-override": fc.constantFrom("DELETE", "PUT", "GET"),
       "idempotency-key": fc.oneof(fc.uuid(), headerValue),
+      "if-match": fc.oneof(fc.constantFrom("*", '"1"', '"2", "1"', 'W/"1"'), headerValue),
     },
     { requiredKeys: [] },
   )
