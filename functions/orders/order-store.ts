@@ -115,7 +115,8 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
 
   return {
     async get(id) {
-      const item = await orders.get<OrderItem>({ orderId: id });
+      // Strongly consistent: a client reads its own orders, and a cancel right after placing finds it.
+      const item = await orders.get<OrderItem>({ orderId: id }, { consistent: true });
       return item && toOrder(item);
     },
 
@@ -139,7 +140,10 @@ export function createOrderStore(tables: { orders: TenantTable; products: Tenant
     },
 
     async products(ids) {
-      return (await products.batchGet<ProductItem>(ids.map((productId) => ({ productId })))).map(toProduct);
+      // Strongly consistent: the prices and stock read decide the order's writes (a product just
+      // created is in the catalogue).
+      const keys = ids.map((productId) => ({ productId }));
+      return (await products.batchGet<ProductItem>(keys, { consistent: true })).map(toProduct);
     },
 
     async product(id) {

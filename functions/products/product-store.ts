@@ -53,7 +53,8 @@ export function createProductStore(table: TenantTable): ProductStore {
       }
     },
     async get(id) {
-      const item = await table.get<ProductItem>({ productId: id });
+      // Strongly consistent: a client reads its own writes, and a replace checks the version stored.
+      const item = await table.get<ProductItem>({ productId: id }, { consistent: true });
       return item && toProduct(item);
     },
     async replace(product, expectedVersion) {
