@@ -8,8 +8,6 @@ import {
   createEventPublisher,
   createEventSender,
   createOutboxSweeper,
-  createTenantCredentials,
-  createTenantDataSource,
   EventPublishError,
   type EventPublisher,
   type TenantRecord,
@@ -18,6 +16,7 @@ import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
 import { rawItemsOf } from "../../test/support/raw-items.ts";
+import { localTenantData } from "../../test/support/tenant-data.ts";
 import { type EventSources, startEventSources } from "../../tools/local/event-sources.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
 import { createAuditStore } from "../audit/audit-store.ts";
@@ -32,14 +31,11 @@ const tenant = `evt-${suffix}`;
 const busName = context.refs.EventBus as string;
 const outbox = () => rawItemsOf(context.refs.OutboxTable as string, tenant);
 
-const data = createTenantDataSource({
-  tables: {
-    orders: context.refs.OrdersTable as string,
-    products: context.refs.ProductsTable as string,
-    outbox: context.refs.OutboxTable as string,
-    audit: context.refs.AuditTable as string,
-  },
-  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
+const data = localTenantData(context, {
+  orders: "OrdersTable",
+  products: "ProductsTable",
+  outbox: "OutboxTable",
+  audit: "AuditTable",
 });
 const registry = {
   get: async (tenantId: string): Promise<TenantRecord> => ({

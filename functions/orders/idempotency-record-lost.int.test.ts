@@ -2,9 +2,10 @@
 
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createEventPublisher, createTenantCredentials, createTenantDataSource } from "@tenantkit/tenant-context";
+import { createEventPublisher } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { localTenantData } from "../../test/support/tenant-data.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createOrdersApp } from "./app.ts";
@@ -12,14 +13,7 @@ import { createOrdersApp } from "./app.ts";
 const { context } = inject("localAws");
 const tenant = `ord-lost-${Date.now().toString(36)}`;
 
-const data = createTenantDataSource({
-  tables: {
-    orders: context.refs.OrdersTable as string,
-    products: context.refs.ProductsTable as string,
-    outbox: context.refs.OutboxTable as string,
-  },
-  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
-});
+const data = localTenantData(context, { orders: "OrdersTable", products: "ProductsTable", outbox: "OutboxTable" });
 
 /** The idempotency table's client: `failNextUpdate` throttles its next UpdateItem (Powertools' saveSuccess). */
 let failNextUpdate = false;

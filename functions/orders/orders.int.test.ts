@@ -1,13 +1,9 @@
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import {
-  createEventPublisher,
-  createTenantCredentials,
-  createTenantDataSource,
-  type EventEntry,
-} from "@tenantkit/tenant-context";
+import { createEventPublisher, type EventEntry } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { rawItemsOf } from "../../test/support/raw-items.ts";
+import { localTenantData } from "../../test/support/tenant-data.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createOrdersApp } from "./app.ts";
@@ -18,14 +14,7 @@ const suffix = Date.now().toString(36);
 const acme = `ord-acme-${suffix}`;
 const globex = `ord-globex-${suffix}`;
 
-const data = createTenantDataSource({
-  tables: {
-    orders: context.refs.OrdersTable as string,
-    products: context.refs.ProductsTable as string,
-    outbox: context.refs.OutboxTable as string,
-  },
-  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
-});
+const data = localTenantData(context, { orders: "OrdersTable", products: "ProductsTable", outbox: "OutboxTable" });
 
 /** Events go to a recorder here; event-delivery.int.test.ts follows them through EventBridge and SQS. */
 const published: EventEntry[] = [];
