@@ -8,9 +8,9 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
-import { createTenantCredentials, createTenantDataSource } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { describe, expect, inject, it } from "vitest";
+import { localTenantData } from "../../test/support/tenant-data.ts";
 import { localRegion } from "../../tools/local/aws-env.ts";
 import { signIn } from "../../tools/local/sign-in.ts";
 import { createUsersApp } from "./app.ts";
@@ -23,10 +23,7 @@ const acme = `usr-acme-${suffix}`;
 const globex = `usr-globex-${suffix}`;
 const PASSWORD = "Users-test-pass-1";
 
-const data = createTenantDataSource({
-  tables: { users: context.refs.UsersTable as string },
-  credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
-});
+const data = localTenantData(context, { users: "UsersTable" });
 const app = createUsersApp({
   identity: createCognitoIdentityProvider(userPoolId, cognito),
   tenantContext: { dataSource: data, registry: activeTenantRegistry(), metering: false },
