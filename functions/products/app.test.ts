@@ -47,6 +47,14 @@ describe("products app: requests refused before any data access", () => {
     expect(problem.detail).toMatch(/body field/);
   });
 
+  it("refuses a currency that has the shape of a code but is none", async () => {
+    const res = await post(JSON.stringify({ name: "Lamp", priceCents: 1, currency: "ABC", stock: 1 }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([
+      { location: "body", field: "currency", message: "must be an ISO 4217 code such as EUR" },
+    ]);
+  });
+
   it("refuses a name or description with a lone UTF-16 surrogate with 400 naming the field", async () => {
     // JSON escapes can carry lone surrogates, which are no Unicode text (DynamoDB refuses them).
     const res = await post(

@@ -2,6 +2,9 @@
 import { z } from "@hono/zod-openapi";
 import { freeText } from "@tenantkit/shared/schemas";
 
+/** The ISO 4217 currencies in use, as the runtime's ICU data knows them. */
+const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
+
 export const ProductInput = z
   .object({
     name: freeText({ error: "is required" })
@@ -18,7 +21,10 @@ export const ProductInput = z
       .int({ error: "must be a whole number of cents" })
       .min(0, { error: "must not be negative" })
       .max(1_000_000_000, { error: "is too large" }),
-    currency: z.string().regex(/^[A-Z]{3}$/, { error: "must be an ISO 4217 code such as EUR" }),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, { error: "must be an ISO 4217 code such as EUR", abort: true })
+      .refine((code) => CURRENCIES.has(code), { error: "must be an ISO 4217 code such as EUR" }),
     stock: z
       .number({ error: "must be a number" })
       .int({ error: "must be a whole number" })
