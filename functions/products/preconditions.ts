@@ -1,5 +1,5 @@
 /** HTTP conditional requests on products (RFC 9110 section 13): strong ETags from the version, `If-Match` on replace. */
-import { type FieldError, ProblemError, ValidationError } from "@tenantkit/tenant-context";
+import { type FieldError, FieldProblemError, ValidationError } from "@tenantkit/tenant-context";
 
 export const IF_MATCH_HEADER = "If-Match";
 
@@ -18,16 +18,9 @@ const ENTITY_TAG_LIST = new RegExp(String.raw`^${ENTITY_TAG}(?:[ \t]*,[ \t]*${EN
 const ifMatchError = (message: string): FieldError[] => [{ location: "header", field: IF_MATCH_HEADER, message }];
 
 /** A 412 or 428 problem that names the `If-Match` header, as a 400 names its fields. */
-class IfMatchProblem extends ProblemError {
-  readonly errors: FieldError[];
-
+class IfMatchProblem extends FieldProblemError {
   constructor(status: 412 | 428, title: string, message: string) {
-    super(status, title, `header field '${IF_MATCH_HEADER}': ${message}`);
-    this.errors = ifMatchError(message);
-  }
-
-  override toProblem(): ReturnType<ProblemError["toProblem"]> {
-    return { ...super.toProblem(), errors: this.errors };
+    super(status, title, ifMatchError(message));
   }
 }
 

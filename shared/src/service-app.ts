@@ -2,6 +2,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import {
   type FieldError,
+  FieldProblemError,
   handleError,
   handleNotFound,
   limitJsonDepth,
@@ -40,17 +41,10 @@ export function fieldErrors(error: ZodError, target: string): FieldError[] {
 }
 
 /** 415: a JSON route's body came with a Content-Type that is not JSON, or with none; names the header. */
-class UnsupportedMediaTypeError extends ProblemError {
-  readonly errors: FieldError[] = [{ location: "header", field: "Content-Type", message: "must be application/json" }];
-
-  constructor() {
-    super(415, "Unsupported Media Type", "header field 'Content-Type': must be application/json");
-  }
-
-  override toProblem() {
-    return { ...super.toProblem(), errors: this.errors };
-  }
-}
+const unsupportedMediaType = () =>
+  new FieldProblemError(415, "Unsupported Media Type", [
+    { location: "header", field: "Content-Type", message: "must be application/json" },
+  ]);
 
 /**
  * A new service app: OpenAPI-described routes validated by zod (400 problem+json naming the
@@ -101,7 +95,7 @@ function newApp(context: MiddlewareHandler<TenantEnv>): OpenAPIHono<TenantEnv> {
         error.status === 400
           ? new ValidationError([{ location: "body", field: "(root)", message: error.message || "is malformed" }])
           : error.status === 415
-            ? new UnsupportedMediaTypeError()
+            ? unsupportedMediaType()
             : new ProblemError(error.status, error.message || "Request rejected");
       return handleError(problem, c);
     }

@@ -40,6 +40,7 @@ export * from "./events/index.ts";
 export {
   ConflictError,
   type FieldError,
+  FieldProblemError,
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,

@@ -51,25 +51,37 @@ export class ProblemError extends Error {
 }
 
 /**
- * 400: the request is malformed; names every offending field.
+ * A problem that names the fields that caused it, as `errors` (a 400's, or a 412's on a header, say).
  *
  * @example
- * throw new ValidationError([{ location: "query", field: "cursor", message: "is not a valid cursor" }]);
+ * throw new FieldProblemError(415, "Unsupported Media Type", [{ location: "header", field: "Content-Type", message: "must be application/json" }]);
  */
-export class ValidationError extends ProblemError {
+export class FieldProblemError extends ProblemError {
   readonly errors: FieldError[];
 
-  constructor(errors: FieldError[]) {
+  constructor(status: number, title: string, errors: FieldError[]) {
     const first = errors[0];
     const detail = first
       ? `${first.location} field '${first.field}': ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`
       : "The request is invalid.";
-    super(400, "Bad Request", detail);
+    super(status, title, detail);
     this.errors = errors;
   }
 
   override toProblem(): ProblemDetails {
     return { ...super.toProblem(), errors: this.errors };
+  }
+}
+
+/**
+ * 400: the request is malformed; names every offending field.
+ *
+ * @example
+ * throw new ValidationError([{ location: "query", field: "cursor", message: "is not a valid cursor" }]);
+ */
+export class ValidationError extends FieldProblemError {
+  constructor(errors: FieldError[]) {
+    super(400, "Bad Request", errors);
   }
 }
 
