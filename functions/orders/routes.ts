@@ -1,6 +1,13 @@
 /** The orders API as OpenAPI route definitions: paths, inputs, outputs. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, IdParams, jsonResponse, problemResponse, problemResponses } from "@tenantkit/shared/schemas";
+import {
+  bearerSecurity,
+  IdParams,
+  jsonResponse,
+  locationHeader,
+  problemResponse,
+  problemResponses,
+} from "@tenantkit/shared/schemas";
 import { IDEMPOTENCY_HEADER } from "@tenantkit/tenant-context";
 import { Order, OrderInput, OrderListQuery, OrderPage } from "./order.ts";
 
@@ -31,10 +38,7 @@ export const placeOrderRoute = createRoute({
     201: {
       ...jsonResponse(Order, "The order, priced from the catalogue, with its stock reserved"),
       headers: z.object({
-        Location: z.string().openapi({
-          description: "The order's path, `/orders/{id}`",
-          example: "/orders/0193f3c4-5e1a-7b2c-9d3e-4f5a6b7c8d9e",
-        }),
+        Location: locationHeader("order", "/orders/0193f3c4-5e1a-7b2c-9d3e-4f5a6b7c8d9e"),
       }),
     },
     ...problemResponses,

@@ -4,6 +4,7 @@ import {
   bearerSecurity,
   IdParams,
   jsonResponse,
+  locationHeader,
   PageQuery,
   problemResponse,
   problemResponses,
@@ -45,10 +46,7 @@ export const createProductRoute = createRoute({
     201: {
       ...jsonResponse(Product, "The created product"),
       headers: z.object({
-        Location: z.string().openapi({
-          description: "The product's path, `/products/{id}`",
-          example: "/products/0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11",
-        }),
+        Location: locationHeader("product", "/products/0b6c1c55-2f1e-4a8e-9d43-7f3f0e7d2c11"),
         ETag: etag,
       }),
     },

@@ -73,6 +73,15 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { "application/json": { schema } },
 });
 
+/**
+ * The `Location` header of a 201 that created a `resource`: its path, `/<resource>s/{id}`.
+ *
+ * @example
+ * headers: z.object({ Location: locationHeader("order", "/orders/0193f3c4-5e1a-7b2c-9d3e-4f5a6b7c8d9e") })
+ */
+export const locationHeader = (resource: string, example: string) =>
+  z.string().openapi({ description: `The ${resource}'s path, \`/${resource}s/{id}\``, example });
+
 /** A problem+json response of a route definition (for statuses beyond `problemResponses`). */
 export const problemResponse = (description: string) => ({
   description,
