@@ -32,7 +32,6 @@ export interface AuthorizerContext {
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-/** A request header's value, whatever the case of its name as API Gateway passes it on. */
 /**
  * A request header as the services see it through hono's adapter: every value the caller sent,
  * joined with ", " (API Gateway's `headers` keeps only the last). So a header sent twice is as
