@@ -479,6 +479,14 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(blob.Latency).toBeGreaterThan(0);
   });
 
+  /** A response stream whose connection to the client breaks at the first chunk. */
+  const brokenResponseStream = () =>
+    new Writable({
+      write(_chunk, _encoding, done) {
+        done(new Error("the client went away"));
+      },
+    });
+
   /** Invokes `app` as Lambda's streaming runtime does, through hono's `streamHandle()` or the layer's. */
   async function invokeStreamed(
     app: Hono<TenantEnv>,
@@ -528,12 +536,7 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
       return ndjsonResponse(c, lines(["a", "b", "c"]));
     });
     // The connection to the client breaks at the first chunk; the adapter stops reading the body.
-    const broken = new Writable({
-      write(_chunk, _encoding, done) {
-        done(new Error("the client went away"));
-      },
-    });
-    await invokeStreamed(app, "/export", broken);
+    await invokeStreamed(app, "/export", brokenResponseStream());
     expect(emf()).toHaveLength(0);
 
     const result = await handle(app)(restEvent("/buffered"), lambdaContext);
@@ -562,12 +565,7 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
       c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
       return ndjsonResponse(c, exported());
     });
-    const broken = new Writable({
-      write(_chunk, _encoding, done) {
-        done(new Error("the client went away"));
-      },
-    });
-    await invokeStreamed(app, "/export", broken, layerStreamHandle);
+    await invokeStreamed(app, "/export", brokenResponseStream(), layerStreamHandle);
     expect(stopped).toBe(true);
     expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3, ExportsStopped: 1, ServerErrors: 0 });
@@ -585,13 +583,8 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
         })(),
       ),
     );
-    const broken = new Writable({
-      write(_chunk, _encoding, done) {
-        done(new Error("the client went away"));
-      },
-    });
     // Without a bound the invocation would never end, and the test would time out.
-    await invokeStreamed(app, "/export", broken, layerStreamHandle);
+    await invokeStreamed(app, "/export", brokenResponseStream(), layerStreamHandle);
     expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0 });
   });
