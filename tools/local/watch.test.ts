@@ -118,6 +118,7 @@ describe("a function pool after reload()", () => {
         bundlePath,
         exportName: "handler",
         timeoutSeconds: 10,
+        nodeArguments: [],
         env: {},
       },
       { log: () => {} },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { functionConfig, parseHandler } from "./function-config.ts";
+import { functionConfig, lambdaNodeArguments, parseHandler } from "./function-config.ts";
 import { fixtureResolveContext, fixturesDir, fixtureTemplate } from "./test-support.ts";
 
 describe("parseHandler", () => {
@@ -56,6 +56,25 @@ describe("functionConfig", () => {
       LAMBDA_TASK_ROOT: "/build/echo",
       NODE_PATH: "/build/layer/nodejs/node_modules:/build/echo",
     });
+  });
+
+  it("starts node as Lambda's runtime does for the function's memory: a tenth young generation, the rest old", () => {
+    expect(functionConfig(fixtureTemplate(), "echo", options).nodeArguments).toEqual([
+      "--expose-gc",
+      "--max-http-header-size=81920",
+      "--max-semi-space-size=12",
+      "--max-old-space-size=231",
+    ]);
+    expect(lambdaNodeArguments(1024)).toContain("--max-old-space-size=922");
+    expect(lambdaNodeArguments(1024)).toContain("--max-semi-space-size=51");
+  });
+
+  it("refuses a MemorySize Lambda would not accept", () => {
+    const template = fixtureTemplate();
+    for (const memorySize of [64, 10241, 512.5, "lots"]) {
+      template.Globals = { Function: { MemorySize: memorySize } };
+      expect(() => functionConfig(template, "slow", options)).toThrow(/MemorySize must be a whole number/);
+    }
   });
 
   it("takes the function's own Timeout over the Globals one", () => {

@@ -74,6 +74,17 @@ describe("FunctionPool", () => {
     expect(body.cwd).toBe(configOf("echo").taskRoot);
   });
 
+  it("starts the worker with the heap Lambda gives the function's memory, and global.gc", async () => {
+    const { pool } = poolOf("echo");
+
+    const body = echoed(await pool.invoke(queryEvent()));
+
+    // MemorySize 256: 231 MB of old generation plus the young one, far below Node's own default.
+    expect(body.heapSizeLimitMb).toBeGreaterThan(231);
+    expect(body.heapSizeLimitMb).toBeLessThan(300);
+    expect(body.gcExposed).toBe(true);
+  });
+
   it("reuses the warm worker for sequential invocations", async () => {
     const { pool } = poolOf("echo");
 

@@ -77,7 +77,7 @@ export class LambdaWorkerProcess {
       cwd: config.taskRoot,
       // PATH lets the function start programs, as it can on Lambda; nothing else of the host leaks in.
       env: { PATH: process.env.PATH ?? "", ...config.env },
-      execArgv: [],
+      execArgv: config.nodeArguments,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
       detached: false,
