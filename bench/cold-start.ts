@@ -33,6 +33,8 @@ interface Variant {
   exportName: string;
   cwd: string;
   env: Record<string, string>;
+  /** the arguments Lambda's runtime starts `node` with for the function's memory, the same for its floors */
+  nodeArguments: string[];
   eventPath: string;
   /** what the first invocation does, in words */
   invocation: string;
@@ -146,6 +148,7 @@ async function variantsFor(context: BenchContext, mode: ColdStartMode): Promise<
     exportName: config.exportName,
     cwd: config.taskRoot,
     env: config.env,
+    nodeArguments: config.nodeArguments,
     eventPath,
   });
 
@@ -236,7 +239,8 @@ function sample(
 ): Promise<RunnerOutput & { processMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [runnerScript, variant.bundlePath, variant.exportName, variant.eventPath], {
+    const args = [...variant.nodeArguments, runnerScript, variant.bundlePath, variant.exportName, variant.eventPath];
+    const child = spawn(process.execPath, args, {
       cwd: variant.cwd,
       env: { PATH: process.env.PATH ?? "", ...variant.env, ...extraEnv },
       stdio: ["ignore", "ignore", "pipe", "pipe"],

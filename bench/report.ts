@@ -11,7 +11,7 @@ import { CALL_EXPECTATIONS } from "./call-counts.ts";
 import type { ColdStartResult, ColdStartVariantResult } from "./cold-start.ts";
 import type { GatesResult } from "./gates.ts";
 import type { LocalGatewayResult } from "./local-gateway.ts";
-import type { StreamingResult } from "./streaming.ts";
+import { measuredRun, type StreamingResult } from "./streaming.ts";
 import { type BenchResult, readResult } from "./support/results.ts";
 import type { Summary } from "./support/stats.ts";
 import { COLD_TOKEN_TARGET_ROW, WARM_TOKEN_TARGET_ROW } from "./support/warm-overhead-rows.ts";
@@ -190,14 +190,17 @@ function streamingSection(result: BenchResult<StreamingResult> | undefined): str
   const { runs, sizes, warmRequests, targets, streamedRssGrowthMiB, bufferedRssGrowthMiB, memoryDiagnostic } =
     result.data;
   const largest = Math.max(...sizes);
-  const streamedLargest = runs.find((r) => r.size === largest && r.delivery === "streamed");
+  const streamedLargest = measuredRun(runs, largest, "streamed");
   const verdicts = [
     streamedLargest
       ? `- Time to first byte at ${largest.toLocaleString("en")} items, streamed: ${ms(streamedLargest.ttfbMs.p50)} p50 (target ≤ ${targets.ttfbMsAtLargest} ms): ${verdict(streamedLargest.ttfbMs.p50 <= targets.ttfbMsAtLargest)}${largest < 100_000 ? " — at the largest size run, not 100k" : ""}.`
       : "",
     streamedRssGrowthMiB !== undefined
-      ? `- Worker peak RSS, streamed, ${largest.toLocaleString("en")} vs ${Math.min(...sizes).toLocaleString("en")} items: +${streamedRssGrowthMiB.toFixed(1)} MiB (target ≤ +${targets.peakRssGrowthMiB} MiB): ${verdict(streamedRssGrowthMiB <= targets.peakRssGrowthMiB)}. Buffered: +${bufferedRssGrowthMiB?.toFixed(1)} MiB.`
+      ? `- Worker peak RSS, streamed, ${largest.toLocaleString("en")} vs ${Math.min(...sizes).toLocaleString("en")} items: +${streamedRssGrowthMiB.toFixed(1)} MiB (target ≤ +${targets.peakRssGrowthMiB} MiB): ${verdict(streamedRssGrowthMiB <= targets.peakRssGrowthMiB)}. Buffered: ${bufferedRssGrowthMiB === undefined ? "not measured at the largest size" : `+${bufferedRssGrowthMiB.toFixed(1)} MiB`}.`
       : "",
+    ...runs.flatMap((r) =>
+      "failure" in r ? [`- ${r.size.toLocaleString("en")} items, ${r.delivery}: failed with ${r.failure}.`] : [],
+    ),
   ].filter(Boolean);
   return [
     runLine(result),
@@ -216,17 +219,25 @@ function streamingSection(result: BenchResult<StreamingResult> | undefined): str
         "Queries per request",
         "over Lambda's 6 MB buffered limit",
       ],
-      runs.map((r) => [
-        r.size.toLocaleString("en"),
-        r.delivery,
-        `${ms(r.ttfbMs.p50)} / ${ms(r.ttfbMs.max)}`,
-        `${ms(r.totalMs.p50)} / ${ms(r.totalMs.max)}`,
-        `${ms(r.cold.ttfbMs)} / ${ms(r.cold.totalMs)}`,
-        kb(r.bytes),
-        `${r.workerPeakRssMiB.toFixed(1)} MiB`,
-        r.queriesPerRequest,
-        r.delivery === "buffered" ? (r.exceedsBufferedLimit ? "yes: Lambda would refuse it" : "no") : "n/a (streamed)",
-      ]),
+      runs.map((r) =>
+        "failure" in r
+          ? [r.size.toLocaleString("en"), r.delivery, "failed (below)", "—", "—", "—", "—", "—", "—"]
+          : [
+              r.size.toLocaleString("en"),
+              r.delivery,
+              `${ms(r.ttfbMs.p50)} / ${ms(r.ttfbMs.max)}`,
+              `${ms(r.totalMs.p50)} / ${ms(r.totalMs.max)}`,
+              `${ms(r.cold.ttfbMs)} / ${ms(r.cold.totalMs)}`,
+              kb(r.bytes),
+              `${r.workerPeakRssMiB.toFixed(1)} MiB`,
+              r.queriesPerRequest,
+              r.delivery === "buffered"
+                ? r.exceedsBufferedLimit
+                  ? "yes: Lambda would refuse it"
+                  : "no"
+                : "n/a (streamed)",
+            ],
+      ),
     ),
     "",
     ...verdicts,
@@ -329,7 +340,7 @@ function targetsSection(results: {
   }
   if (streaming) {
     const largest = Math.max(...streaming.data.sizes);
-    const run = streaming.data.runs.find((r) => r.size === largest && r.delivery === "streamed");
+    const run = measuredRun(streaming.data.runs, largest, "streamed");
     if (run)
       rows.push([
         `streaming first byte at ${largest.toLocaleString("en")}`,

@@ -5,7 +5,7 @@
  * the products app as it is (one write per product); `per-page` is the same store and pages with one
  * write per 500-item page. Comparing them says whether memory follows the number of chunks.
  *
- * Usage: node --import tsx --expose-gc bench/streaming-memory-worker.ts <size> <per-line|per-page> <result.json>
+ * Usage: node --import tsx <lambdaNodeArguments(), --expose-gc among them> bench/streaming-memory-worker.ts <size> <per-line|per-page> <result.json>
  */
 import { writeFileSync } from "node:fs";
 import { Writable } from "node:stream";

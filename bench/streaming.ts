@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type GatewayOptions, startGateway } from "../tools/local/gateway/index.ts";
+import { functionConfig, type GatewayOptions, startGateway } from "../tools/local/gateway/index.ts";
 import type { Template } from "../tools/local/template.ts";
 import { benchRoot } from "./support/bench-build.ts";
 import type { BenchContext, Benchmark } from "./support/context.ts";
@@ -49,6 +49,23 @@ export interface StreamingRun {
   queriesPerRequest: number;
 }
 
+/** A buffered export the function could not answer (e.g. out of heap, as Lambda would be): nothing to time. */
+export interface FailedStreamingRun {
+  size: number;
+  delivery: "buffered";
+  failure: string;
+}
+
+/** The run of one size and delivery, if it was made and answered. */
+export function measuredRun(
+  runs: (StreamingRun | FailedStreamingRun)[],
+  size: number,
+  delivery: Delivery,
+): StreamingRun | undefined {
+  const run = runs.find((r) => r.size === size && r.delivery === delivery);
+  return run && !("failure" in run) ? run : undefined;
+}
+
 /** In process, no gateway: the export handler's memory with one write per product vs one per page. */
 export interface MemoryDiagnostic {
   size: number;
@@ -61,19 +78,24 @@ export interface StreamingResult {
   sizes: number[];
   warmRequests: number;
   targets: { ttfbMsAtLargest: number; peakRssGrowthMiB: number };
-  runs: StreamingRun[];
+  runs: (StreamingRun | FailedStreamingRun)[];
   /** streamed peak RSS at the largest size minus at the smallest, MiB */
   streamedRssGrowthMiB: number | undefined;
   bufferedRssGrowthMiB: number | undefined;
   memoryDiagnostic: MemoryDiagnostic[];
 }
 
-async function memoryDiagnostic(size: number, mode: MemoryDiagnostic["mode"]): Promise<MemoryDiagnostic> {
+/** `nodeArguments`: Lambda's heap settings for the export function, as its gateway worker gets them */
+async function memoryDiagnostic(
+  size: number,
+  mode: MemoryDiagnostic["mode"],
+  nodeArguments: string[],
+): Promise<MemoryDiagnostic> {
   const output = join(benchRoot, `streaming-memory-${size}-${mode}.json`);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--expose-gc", memoryWorker, String(size), mode, output],
+      ["--import", "tsx", ...nodeArguments, memoryWorker, String(size), mode, output],
       {
         env: { ...process.env, POWERTOOLS_METRICS_NAMESPACE: "Tenantkit", POWERTOOLS_SERVICE_NAME: "products" },
         stdio: ["ignore", "ignore", "inherit"],
@@ -101,6 +123,8 @@ function bufferedTemplate(template: Template): Template {
 
 async function startGateways(context: BenchContext) {
   const [build, aws, stub] = await Promise.all([context.build(), context.aws(), context.stub()]);
+  /** the export function's last out-of-heap message, if its worker ran out */
+  const outOfHeap: { line?: string } = {};
   const options: Omit<GatewayOptions, "template"> = {
     buildDir: build.buildDir,
     resolveContext: aws.context,
@@ -108,20 +132,21 @@ async function startGateways(context: BenchContext) {
     port: 0,
     stage: "local",
     // the functions' EMF and log lines would bury the progress; BENCH_FUNCTION_LOGS=1 shows them
-    log: process.env.BENCH_FUNCTION_LOGS
-      ? ({ functionId, line }) => console.error(`[${functionId}] ${line}`)
-      : () => {},
+    log: ({ functionId, line }) => {
+      if (functionId === EXPORT_FUNCTION && /heap out of memory/i.test(line)) outOfHeap.line = line.trim();
+      if (process.env.BENCH_FUNCTION_LOGS) console.error(`[${functionId}] ${line}`);
+    },
   };
   const streamed = await startGateway({ ...options, template: context.template });
   const buffered = await startGateway({ ...options, template: bufferedTemplate(context.template) });
-  return { aws, stub, gateways: { streamed, buffered } };
+  return { aws, stub, outOfHeap, gateways: { streamed, buffered } };
 }
 
 export const streaming: Benchmark<StreamingResult> = {
   name: "streaming",
   async run(context) {
-    const { aws, stub, gateways } = await startGateways(context);
-    const runs: StreamingRun[] = [];
+    const { aws, stub, outOfHeap, gateways } = await startGateways(context);
+    const runs: (StreamingRun | FailedStreamingRun)[] = [];
     try {
       for (const size of exportSizes) {
         const headers = { authorization: `Bearer ${await aws.tokenFor(exportTenant(size))}` };
@@ -131,7 +156,14 @@ export const streaming: Benchmark<StreamingResult> = {
           await gateway.lambda.close();
           const url = `${gateway.url}/products/export`;
           const before = await stub.stats();
+          outOfHeap.line = undefined;
           const cold = await timedGet(url, headers);
+          if (delivery === "buffered" && cold.status === 502 && outOfHeap.line) {
+            // Its whole body in memory, the function runs out of the heap Lambda gives it: so would it there.
+            runs.push({ size, delivery, failure: `502: the worker ran out of heap (${outOfHeap.line})` });
+            context.log(`export ${size} ${delivery}: failed, out of heap`);
+            continue;
+          }
           const warm = [];
           for (let i = 0; i < warmRequests; i++) warm.push(await timedGet(url, headers));
           const after = await stub.stats();
@@ -143,7 +175,7 @@ export const streaming: Benchmark<StreamingResult> = {
           const [pid] = gateway.lambda.pool(EXPORT_FUNCTION).workerPids;
           if (pid === undefined) throw new Error(`no ${EXPORT_FUNCTION} worker is alive to measure`);
           const memory = processMemory(pid);
-          runs.push({
+          const run: StreamingRun = {
             size,
             delivery,
             cold: { ttfbMs: round(cold.ttfbMs, 1), totalMs: round(cold.totalMs, 1) },
@@ -154,9 +186,10 @@ export const streaming: Benchmark<StreamingResult> = {
             workerRssMiB: round(memory.rssMiB, 1),
             exceedsBufferedLimit: cold.bytes > BUFFERED_PAYLOAD_LIMIT_BYTES,
             queriesPerRequest: round((after.Query - before.Query) / (warmRequests + 1), 2),
-          });
+          };
+          runs.push(run);
           context.log(
-            `export ${size} ${delivery}: ttfb p50 ${runs.at(-1)?.ttfbMs.p50} ms, total p50 ${runs.at(-1)?.totalMs.p50} ms, peak RSS ${memory.peakRssMiB.toFixed(1)} MiB`,
+            `export ${size} ${delivery}: ttfb p50 ${run.ttfbMs.p50} ms, total p50 ${run.totalMs.p50} ms, peak RSS ${memory.peakRssMiB.toFixed(1)} MiB`,
           );
         }
       }
@@ -165,14 +198,21 @@ export const streaming: Benchmark<StreamingResult> = {
       await gateways.buffered.close();
     }
     const growth = (delivery: Delivery) => {
-      const own = runs.filter((run) => run.delivery === delivery);
-      const first = own[0];
-      const last = own.at(-1);
-      return first && last && own.length > 1 ? round(last.workerPeakRssMiB - first.workerPeakRssMiB, 1) : undefined;
+      const smallest = measuredRun(runs, Math.min(...exportSizes), delivery);
+      const largest = measuredRun(runs, Math.max(...exportSizes), delivery);
+      return smallest && largest && smallest !== largest
+        ? round(largest.workerPeakRssMiB - smallest.workerPeakRssMiB, 1)
+        : undefined;
     };
+    const { nodeArguments } = functionConfig(context.template, EXPORT_FUNCTION, {
+      buildDir: (await context.build()).buildDir,
+      resolveContext: aws.context,
+    });
     const diagnostic: MemoryDiagnostic[] = [];
     for (const size of [Math.min(...exportSizes), Math.max(...exportSizes)]) {
-      for (const mode of ["per-line", "per-page"] as const) diagnostic.push(await memoryDiagnostic(size, mode));
+      for (const mode of ["per-line", "per-page"] as const) {
+        diagnostic.push(await memoryDiagnostic(size, mode, nodeArguments));
+      }
     }
     context.log(`memory diagnostic: ${diagnostic.map((d) => `${d.size} ${d.mode} ${d.peakRssMiB} MiB`).join(", ")}`);
     return {
