@@ -58,15 +58,25 @@ describe("functionConfig", () => {
     });
   });
 
-  it("starts node as Lambda's runtime does for the function's memory: a tenth young generation, the rest old", () => {
+  it("starts node as Lambda's runtime does for the function's memory: 5% young generation, 90% old", () => {
     expect(functionConfig(fixtureTemplate(), "echo", options).nodeArguments).toEqual([
       "--expose-gc",
       "--max-http-header-size=81920",
-      "--max-semi-space-size=12",
+      "--max-semi-space-size=4",
       "--max-old-space-size=231",
     ]);
-    expect(lambdaNodeArguments(1024)).toContain("--max-old-space-size=922");
-    expect(lambdaNodeArguments(1024)).toContain("--max-semi-space-size=51");
+    expect(lambdaNodeArguments(1024, "--enable-source-maps")).toEqual([
+      "--expose-gc",
+      "--max-http-header-size=81920",
+      "--max-semi-space-size=17",
+      "--max-old-space-size=922",
+    ]);
+  });
+
+  it("leaves the heap sizes to NODE_OPTIONS when it names one, as Lambda does", () => {
+    for (const nodeOptions of ["--max-old-space-size=300", "--enable-source-maps --max_semi_space_size=8"]) {
+      expect(lambdaNodeArguments(1024, nodeOptions)).toEqual(["--expose-gc", "--max-http-header-size=81920"]);
+    }
   });
 
   it("refuses a MemorySize Lambda would not accept", () => {
