@@ -242,6 +242,16 @@ describe("the local gateway", () => {
       expect(rest).toBe('{"line":2}\n{"line":3}\n');
     });
 
+    it("cuts the body short when a streamed answer fails half way, so the client cannot take it for complete", async () => {
+      const response = await call("/products/export?mode=fail-midway", withToken("allow"));
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+
+      expect(response.status).toBe(200);
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('{"line":1}\n');
+      // no clean end of the chunked body: reading on fails
+      await expect(reader.read()).rejects.toThrow();
+    });
+
     it("answers 502 when a streaming handler fails before sending anything", async () => {
       await expectProblem(await call("/products/export?mode=throw", withToken("allow")), 502);
     });

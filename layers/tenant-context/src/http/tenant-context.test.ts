@@ -589,6 +589,33 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 0 });
   });
 
+  it("the layer's streamHandle(): an export that fails half way leaves its response stream failed, never ended", async () => {
+    const app = buildApp();
+    app.get("/export", (c) => ndjsonResponse(c, lines(["a", "b"], new Error("the table went away"))));
+    const written: string[] = [];
+    let ended = false;
+    const responseStream = new Writable({
+      write(chunk, _encoding, done) {
+        written.push(String(chunk));
+        done();
+      },
+      final(done) {
+        ended = true;
+        done();
+      },
+    });
+    let failure: Error | undefined;
+    responseStream.on("error", (error) => {
+      failure = error;
+    });
+    await invokeStreamed(app, "/export", responseStream, layerStreamHandle);
+    // Lambda then ends the client's response abnormally: a client cannot take the lines for the export.
+    expect(written.join("")).toBe('"a"\n"b"\n');
+    expect(failure?.message).toBe("the table went away");
+    expect(ended).toBe(false);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
+  });
+
   it("handle(): an NDJSON export answered buffered is still watched to its end, failure and metrics its own", async () => {
     const app = buildApp();
     app.get("/export", (c) =>
