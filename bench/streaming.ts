@@ -20,6 +20,8 @@ import { round, rounded, type Summary, summarize } from "./support/stats.ts";
 const EXPORT_FUNCTION = "ProductsExportFunction";
 /** Lambda's limit for a buffered (RequestResponse) response payload. */
 const BUFFERED_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+/** What a worker logs when a buffered export fails as it would on Lambda: out of heap, or over the payload limit. */
+const FAILURE_LINE = /heap out of memory|Http response code: 413/i;
 
 export const exportSizes = (process.env.BENCH_EXPORT_SIZES ?? "1000,10000,100000")
   .split(",")
@@ -123,8 +125,8 @@ function bufferedTemplate(template: Template): Template {
 
 async function startGateways(context: BenchContext) {
   const [build, aws, stub] = await Promise.all([context.build(), context.aws(), context.stub()]);
-  /** the export function's last out-of-heap message, if its worker ran out */
-  const outOfHeap: { line?: string } = {};
+  /** why the export function's last invocation failed, as its worker logged it (out of heap, payload too large) */
+  const failure: { line?: string } = {};
   const options: Omit<GatewayOptions, "template"> = {
     buildDir: build.buildDir,
     resolveContext: aws.context,
@@ -133,19 +135,19 @@ async function startGateways(context: BenchContext) {
     stage: "local",
     // the functions' EMF and log lines would bury the progress; BENCH_FUNCTION_LOGS=1 shows them
     log: ({ functionId, line }) => {
-      if (functionId === EXPORT_FUNCTION && /heap out of memory/i.test(line)) outOfHeap.line = line.trim();
+      if (functionId === EXPORT_FUNCTION && FAILURE_LINE.test(line)) failure.line = line.trim();
       if (process.env.BENCH_FUNCTION_LOGS) console.error(`[${functionId}] ${line}`);
     },
   };
   const streamed = await startGateway({ ...options, template: context.template });
   const buffered = await startGateway({ ...options, template: bufferedTemplate(context.template) });
-  return { aws, stub, outOfHeap, gateways: { streamed, buffered } };
+  return { aws, stub, failure, gateways: { streamed, buffered } };
 }
 
 export const streaming: Benchmark<StreamingResult> = {
   name: "streaming",
   async run(context) {
-    const { aws, stub, outOfHeap, gateways } = await startGateways(context);
+    const { aws, stub, failure, gateways } = await startGateways(context);
     const runs: (StreamingRun | FailedStreamingRun)[] = [];
     try {
       for (const size of exportSizes) {
@@ -156,12 +158,12 @@ export const streaming: Benchmark<StreamingResult> = {
           await gateway.lambda.close();
           const url = `${gateway.url}/products/export`;
           const before = await stub.stats();
-          outOfHeap.line = undefined;
+          failure.line = undefined;
           const cold = await timedGet(url, headers);
-          if (delivery === "buffered" && cold.status === 502 && outOfHeap.line) {
-            // Its whole body in memory, the function runs out of the heap Lambda gives it: so would it there.
-            runs.push({ size, delivery, failure: `502: the worker ran out of heap (${outOfHeap.line})` });
-            context.log(`export ${size} ${delivery}: failed, out of heap`);
+          if (delivery === "buffered" && cold.status === 502 && failure.line) {
+            // Its whole body in memory, the function fails as it would on Lambda: out of heap, or too large to return.
+            runs.push({ size, delivery, failure: `502: ${failure.line}` });
+            context.log(`export ${size} ${delivery}: failed, ${failure.line}`);
             continue;
           }
           const warm = [];

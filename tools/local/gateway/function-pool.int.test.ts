@@ -74,6 +74,23 @@ describe("FunctionPool", () => {
     expect(body.cwd).toBe(configOf("echo").taskRoot);
   });
 
+  it("refuses a response over Lambda's 6 MB payload limit as Lambda's runtime does", async () => {
+    const { pool, logs } = poolOf("echo");
+
+    // {"statusCode":200,"body":"xx…"} is 28 bytes more than its body
+    const limit = 6 * 1024 * 1024 + 100;
+    const justOver = await pool.invoke(queryEvent({ mode: "sized", bytes: String(limit - 28 + 1) }));
+    const atTheLimit = await pool.invoke(queryEvent({ mode: "sized", bytes: String(limit - 28) }));
+
+    expect(justOver.status === "failed" && justOver.error).toEqual({
+      errorType: "RequestEntityTooLarge",
+      errorMessage: "Exceeded maximum allowed payload size (6291556 bytes).",
+      trace: [],
+    });
+    await waitUntil(() => logs.some((entry) => entry.line.includes("Http response code: 413")));
+    expect(atTheLimit.status).toBe("succeeded");
+  });
+
   it("starts the worker with the heap Lambda gives the function's memory, and global.gc", async () => {
     const { pool } = poolOf("echo");
 

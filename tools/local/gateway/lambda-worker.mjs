@@ -146,6 +146,23 @@ async function invokeStreaming(handler, event, context) {
   await send({ type: "streamed" });
 }
 
+/** Lambda's limit on a synchronous invocation's response: 6 MB and 100 bytes. */
+const MAX_RESPONSE_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100;
+
+/** What Lambda's runtime logs and reports when it cannot post a response that large (API Gateway then answers 502). */
+async function refuseLargeResponse() {
+  /** @type {LambdaError} */
+  const error = {
+    errorType: "RequestEntityTooLarge",
+    errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
+    trace: [],
+  };
+  console.error(
+    `LAMBDA_RUNTIME Failed to post handler success response. Http response code: 413. ${JSON.stringify(error)}`,
+  );
+  await send({ type: "error", error });
+}
+
 /**
  * @param {Handler & { [STREAMING_HANDLER]?: string }} handler
  * @param {InvokeMessage} invocation
@@ -156,7 +173,9 @@ async function invoke(handler, invocation) {
   try {
     if (handler[STREAMING_HANDLER]) return await invokeStreaming(handler, event, context);
     const result = await handler(event, context);
-    await send({ type: "result", payloadJson: JSON.stringify(result ?? null) });
+    const payloadJson = JSON.stringify(result ?? null);
+    if (Buffer.byteLength(payloadJson) > MAX_RESPONSE_PAYLOAD_BYTES) return await refuseLargeResponse();
+    await send({ type: "result", payloadJson });
   } catch (error) {
     const lambdaError = toLambdaError(error);
     console.error("Invoke Error", JSON.stringify(lambdaError));
