@@ -11,9 +11,10 @@ import { CALL_EXPECTATIONS } from "./call-counts.ts";
 import type { ColdStartResult, ColdStartVariantResult } from "./cold-start.ts";
 import type { GatesResult } from "./gates.ts";
 import type { LocalGatewayResult } from "./local-gateway.ts";
-import { measuredRun, type StreamingResult } from "./streaming.ts";
+import type { StreamingResult } from "./streaming.ts";
 import { type BenchResult, readResult } from "./support/results.ts";
 import type { Summary } from "./support/stats.ts";
+import { measuredRun } from "./support/streaming-runs.ts";
 import { COLD_TOKEN_TARGET_ROW, WARM_TOKEN_TARGET_ROW } from "./support/warm-overhead-rows.ts";
 import type { WarmOverheadResult } from "./warm-overhead.ts";
 
@@ -217,11 +218,10 @@ function streamingSection(result: BenchResult<StreamingResult> | undefined): str
         "body",
         "worker peak RSS",
         "Queries per request",
-        "over Lambda's 6 MB buffered limit",
       ],
       runs.map((r) =>
         "failure" in r
-          ? [r.size.toLocaleString("en"), r.delivery, "failed (below)", "—", "—", "—", "—", "—", "—"]
+          ? [r.size.toLocaleString("en"), r.delivery, "failed (below)", "—", "—", "—", "—", "—"]
           : [
               r.size.toLocaleString("en"),
               r.delivery,
@@ -231,11 +231,6 @@ function streamingSection(result: BenchResult<StreamingResult> | undefined): str
               kb(r.bytes),
               `${r.workerPeakRssMiB.toFixed(1)} MiB`,
               r.queriesPerRequest,
-              r.delivery === "buffered"
-                ? r.exceedsBufferedLimit
-                  ? "yes: Lambda would refuse it"
-                  : "no"
-                : "n/a (streamed)",
             ],
       ),
     ),

@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
+import { setTimeout } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { functionConfig, type GatewayOptions, startGateway } from "../tools/local/gateway/index.ts";
@@ -15,11 +16,11 @@ import { benchRoot } from "./support/bench-build.ts";
 import type { BenchContext, Benchmark } from "./support/context.ts";
 import { timedGet } from "./support/http-timing.ts";
 import { processMemory } from "./support/proc-memory.ts";
-import { round, rounded, type Summary, summarize } from "./support/stats.ts";
+import { round, rounded, summarize } from "./support/stats.ts";
+import { type Delivery, type FailedStreamingRun, measuredRun, type StreamingRun } from "./support/streaming-runs.ts";
 
 const EXPORT_FUNCTION = "ProductsExportFunction";
 /** Lambda's limit for a buffered (RequestResponse) response payload. */
-const BUFFERED_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 /** What a worker logs when a buffered export fails as it would on Lambda: out of heap, or over the payload limit. */
 const FAILURE_LINE = /heap out of memory|Http response code: 413/i;
 
@@ -31,42 +32,6 @@ const warmRequests = Number(process.env.BENCH_EXPORT_REQUESTS ?? 3);
 
 export const exportTenant = (size: number) => `bench-export-${size}`;
 const memoryWorker = fileURLToPath(new URL("./streaming-memory-worker.ts", import.meta.url));
-
-type Delivery = "streamed" | "buffered";
-
-export interface StreamingRun {
-  size: number;
-  delivery: Delivery;
-  /** the first request of a fresh worker (its cold start included), ms */
-  cold: { ttfbMs: number; totalMs: number };
-  /** the following requests, ms */
-  ttfbMs: Summary;
-  totalMs: Summary;
-  bytes: number;
-  /** VmHWM of the function's worker after all requests of this size, MiB */
-  workerPeakRssMiB: number;
-  workerRssMiB: number;
-  /** a buffered Lambda response this large is refused by Lambda (6 MB payload limit) */
-  exceedsBufferedLimit: boolean;
-  queriesPerRequest: number;
-}
-
-/** A buffered export the function could not answer (e.g. out of heap, as Lambda would be): nothing to time. */
-export interface FailedStreamingRun {
-  size: number;
-  delivery: "buffered";
-  failure: string;
-}
-
-/** The run of one size and delivery, if it was made and answered. */
-export function measuredRun(
-  runs: (StreamingRun | FailedStreamingRun)[],
-  size: number,
-  delivery: Delivery,
-): StreamingRun | undefined {
-  const run = runs.find((r) => r.size === size && r.delivery === delivery);
-  return run && !("failure" in run) ? run : undefined;
-}
 
 /** In process, no gateway: the export handler's memory with one write per product vs one per page. */
 export interface MemoryDiagnostic {
@@ -160,10 +125,13 @@ export const streaming: Benchmark<StreamingResult> = {
           const before = await stub.stats();
           failure.line = undefined;
           const cold = await timedGet(url, headers);
-          if (delivery === "buffered" && cold.status === 502 && failure.line) {
-            // Its whole body in memory, the function fails as it would on Lambda: out of heap, or too large to return.
-            runs.push({ size, delivery, failure: `502: ${failure.line}` });
-            context.log(`export ${size} ${delivery}: failed, ${failure.line}`);
+          if (delivery === "buffered" && cold.status === 502) {
+            // Its whole body in memory, the function fails as it would on Lambda: out of heap, or too large
+            // to return. Its log line may come in just after the 502.
+            for (let wait = 0; wait < 20 && !failure.line; wait++) await setTimeout(50);
+            const reason = failure.line ?? "no reason in the function's log";
+            runs.push({ size, delivery, failure: `502: ${reason}` });
+            context.log(`export ${size} ${delivery}: failed, ${reason}`);
             continue;
           }
           const warm = [];
@@ -186,7 +154,6 @@ export const streaming: Benchmark<StreamingResult> = {
             bytes: cold.bytes,
             workerPeakRssMiB: round(memory.peakRssMiB, 1),
             workerRssMiB: round(memory.rssMiB, 1),
-            exceedsBufferedLimit: cold.bytes > BUFFERED_PAYLOAD_LIMIT_BYTES,
             queriesPerRequest: round((after.Query - before.Query) / (warmRequests + 1), 2),
           };
           runs.push(run);

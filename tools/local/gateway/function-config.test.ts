@@ -58,7 +58,7 @@ describe("functionConfig", () => {
     });
   });
 
-  it("starts node as Lambda's runtime does for the function's memory: 5% young generation, 90% old", () => {
+  it("starts node with Lambda's heap split for the function's memory: 90% old generation, 5% young", () => {
     expect(functionConfig(fixtureTemplate(), "echo", options).nodeArguments).toEqual([
       "--expose-gc",
       "--max-http-header-size=81920",
@@ -77,6 +77,11 @@ describe("functionConfig", () => {
     for (const nodeOptions of ["--max-old-space-size=300", "--enable-source-maps --max_semi_space_size=8"]) {
       expect(lambdaNodeArguments(1024, nodeOptions)).toEqual(["--expose-gc", "--max-http-header-size=81920"]);
     }
+    const fromExtraEnv = functionConfig(fixtureTemplate(), "echo", {
+      ...options,
+      extraEnv: { NODE_OPTIONS: "--max-old-space-size=300" },
+    });
+    expect(fromExtraEnv.nodeArguments).toEqual(["--expose-gc", "--max-http-header-size=81920"]);
   });
 
   it("refuses a MemorySize Lambda would not accept", () => {

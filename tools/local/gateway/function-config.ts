@@ -65,12 +65,13 @@ function logStreamDate(now: Date): string {
 }
 
 /**
- * The arguments Lambda's Node.js runtime starts `node` with (its `/var/runtime/bootstrap`): a
- * tenth of the function's memory is kept out of the old generation (half of it for the young
- * generation, whose three semi-spaces take 5%; half for buffers outside V8's heap), the old
- * generation gets the rest, so a function that runs out of heap on Lambda runs out here too.
- * As there, heap sizes named in `NODE_OPTIONS` are left alone (V8 picks the one not named), and
- * `global.gc` is exposed.
+ * The arguments Lambda's Node.js runtime starts `node` with, as its `/var/runtime/bootstrap` is
+ * published (the nodejs18.x image's in full, the nodejs24.x one in part; docs/BENCHMARKS.md):
+ * a tenth of the function's memory is kept out of the old generation, which gets the rest, so a
+ * function that runs out of heap on Lambda runs out here too. The semi-space size is inferred
+ * from the nodejs24.x script's comment (the young generation's three semi-spaces take 5%), the
+ * one line of it not published. As there, heap sizes named in `NODE_OPTIONS` are left alone
+ * (V8 picks the one not named), and `global.gc` is exposed.
  *
  * @example
  * lambdaNodeArguments(1024, ""); // ["--expose-gc", "--max-http-header-size=81920", "--max-semi-space-size=17", "--max-old-space-size=922"]
@@ -118,6 +119,11 @@ export function functionConfig(template: Template, functionId: string, options: 
     TZ: ":UTC",
     _HANDLER: String(properties.Handler),
   };
+  const env = {
+    ...Object.fromEntries(Object.entries(templateVariables).map(([name, value]) => [name, String(value)])),
+    ...extraEnv,
+    ...lambdaVariables,
+  };
   return {
     functionId,
     functionName,
@@ -126,11 +132,7 @@ export function functionConfig(template: Template, functionId: string, options: 
     bundlePath: join(taskRoot, file),
     exportName,
     timeoutSeconds: Number(resolve(properties.Timeout ?? 3, resolveContext)),
-    env: {
-      ...Object.fromEntries(Object.entries(templateVariables).map(([name, value]) => [name, String(value)])),
-      ...extraEnv,
-      ...lambdaVariables,
-    },
-    nodeArguments: lambdaNodeArguments(memorySize, String(templateVariables.NODE_OPTIONS ?? "")),
+    env,
+    nodeArguments: lambdaNodeArguments(memorySize, env.NODE_OPTIONS ?? ""),
   };
 }

@@ -79,8 +79,10 @@ describe("FunctionPool", () => {
 
     // {"statusCode":200,"body":"xx…"} is 28 bytes more than its body
     const limit = 6 * 1024 * 1024 + 100;
-    const justOver = await pool.invoke(queryEvent({ mode: "sized", bytes: String(limit - 28 + 1) }));
-    const atTheLimit = await pool.invoke(queryEvent({ mode: "sized", bytes: String(limit - 28) }));
+    const justOver = await pool.invoke(queryEvent({ mode: "sized", count: String(limit - 28 + 1) }));
+    const atTheLimit = await pool.invoke(queryEvent({ mode: "sized", count: String(limit - 28) }));
+    // bytes, not characters: "é" is two bytes in UTF-8
+    const overInBytes = await pool.invoke(queryEvent({ mode: "sized", char: "é", count: String(limit / 2) }));
 
     expect(justOver.status === "failed" && justOver.error).toEqual({
       errorType: "RequestEntityTooLarge",
@@ -89,6 +91,7 @@ describe("FunctionPool", () => {
     });
     await waitUntil(() => logs.some((entry) => entry.line.includes("Http response code: 413")));
     expect(atTheLimit.status).toBe("succeeded");
+    expect(overInBytes.status).toBe("failed");
   });
 
   it("starts the worker with the heap Lambda gives the function's memory, and global.gc", async () => {
