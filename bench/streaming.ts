@@ -7,8 +7,8 @@
  */
 import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { setTimeout } from "node:timers/promises";
 import { join } from "node:path";
+import { setTimeout } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { functionConfig, type GatewayOptions, startGateway } from "../tools/local/gateway/index.ts";
 import type { Template } from "../tools/local/template.ts";
@@ -20,7 +20,6 @@ import { round, rounded, summarize } from "./support/stats.ts";
 import { type Delivery, type FailedStreamingRun, measuredRun, type StreamingRun } from "./support/streaming-runs.ts";
 
 const EXPORT_FUNCTION = "ProductsExportFunction";
-/** Lambda's limit for a buffered (RequestResponse) response payload. */
 /** What a worker logs when a buffered export fails as it would on Lambda: out of heap, or over the payload limit. */
 const FAILURE_LINE = /heap out of memory|Http response code: 413/i;
 
