@@ -103,7 +103,9 @@ describe("each sample event, through the built function it is for", () => {
         onMetadata: (m) => {
           metadata = m;
         },
-        onChunk: (chunk) => chunks.push(chunk),
+        onChunk: (chunk) => {
+          chunks.push(chunk);
+        },
         onEnd: () => {},
       },
     );

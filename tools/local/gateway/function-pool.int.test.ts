@@ -136,7 +136,9 @@ describe("FunctionPool", () => {
     const received: (StreamMetadata | string)[] = [];
     const sink = {
       onMetadata: (metadata: StreamMetadata) => received.push(metadata),
-      onChunk: (chunk: Buffer) => received.push(chunk.toString()),
+      onChunk: (chunk: Buffer) => {
+        received.push(chunk.toString());
+      },
       onEnd: () => received.push("<end>"),
     };
 

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { FunctionConfig } from "./function-config.ts";
-import type { LambdaError, StreamMetadata, WorkerToParentMessage } from "./worker-protocol.ts";
+import type { LambdaError, StreamAckMessage, StreamMetadata, WorkerToParentMessage } from "./worker-protocol.ts";
 
 const workerScript = fileURLToPath(new URL("./lambda-worker.mjs", import.meta.url));
 
@@ -25,9 +25,13 @@ export const printFunctionLog: LogSink = ({ functionId, stream, line }) => {
 /** Receives a streaming handler's response as it is written. */
 export interface ResponseStreamSink {
   onMetadata(metadata: StreamMetadata): void;
-  onChunk(chunk: Buffer): void;
+  /** resolves once the chunk has reached the client (or been dropped): the worker may then send more */
+  onChunk(chunk: Buffer): void | Promise<void>;
   onEnd(): void;
 }
+
+/** The gateway acknowledges delivered bytes in batches this large (less than the worker's window, so it never stalls). */
+const ACK_BATCH_BYTES = 64 * 1024;
 
 export type InvocationOutcome =
   /** A buffered handler returned `payload` (after a JSON round trip, as on Lambda). */
@@ -127,6 +131,14 @@ export class LambdaWorkerProcess {
     const deadlineMs = Date.now() + timeoutSeconds * 1000;
     return new Promise((resolve) => {
       let settled = false;
+      let delivered = 0;
+      /** Tells the worker that `bytes` more have been delivered, a batch at a time. */
+      const acknowledge = (bytes: number) => {
+        delivered += bytes;
+        if (delivered < ACK_BATCH_BYTES || settled || !child.connected) return;
+        child.send({ type: "stream-ack", bytes: delivered } satisfies StreamAckMessage);
+        delivered = 0;
+      };
       const settle = (outcome: InvocationOutcome) => {
         if (settled) return;
         settled = true;
@@ -148,8 +160,10 @@ export class LambdaWorkerProcess {
             return settle({ status: "failed", error: message.error });
           case "stream-metadata":
             return stream?.onMetadata(message.metadata);
-          case "stream-chunk":
-            return stream?.onChunk(Buffer.from(message.chunk));
+          case "stream-chunk": {
+            const chunk = Buffer.from(message.chunk);
+            return void Promise.resolve(stream?.onChunk(chunk)).then(() => acknowledge(chunk.length));
+          }
           case "stream-end":
             return stream?.onEnd();
         }

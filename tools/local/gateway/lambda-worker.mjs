@@ -7,6 +7,7 @@ import { finished } from "node:stream/promises";
 /**
  * @typedef {import("./worker-protocol.ts").WorkerToParentMessage} WorkerToParentMessage
  * @typedef {import("./worker-protocol.ts").InvokeMessage} InvokeMessage
+ * @typedef {import("./worker-protocol.ts").ParentToWorkerMessage} ParentToWorkerMessage
  * @typedef {import("./worker-protocol.ts").LambdaError} LambdaError
  * @typedef {import("./worker-protocol.ts").StreamMetadata} StreamMetadata
  * @typedef {(event: unknown, contextOrStream: unknown, context?: unknown) => unknown} Handler
@@ -37,11 +38,36 @@ function toLambdaError(error) {
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
 }
 
+/**
+ * How many bytes of a streamed response may be on their way to the client at once. Past that, a
+ * write waits until the gateway says the client has taken them, so that a slow client (or Lambda's
+ * bandwidth cap, which the gateway applies) slows the handler as it does on Lambda.
+ */
+const STREAM_WINDOW_BYTES = 256 * 1024;
+
+/** The response stream of the invocation in progress, which the gateway's acknowledgements are for. */
+/** @type {LambdaResponseStream | undefined} */
+let activeStream;
+
 /** The `responseStream` of a streaming handler: every chunk goes to the gateway as soon as it is written. */
 class LambdaResponseStream extends Writable {
   /** @type {StreamMetadata | undefined} */
   #metadata;
   #metadataSent = false;
+  /** bytes sent that the gateway has not yet acknowledged */
+  #unacknowledged = 0;
+  /** the write waiting for acknowledgements, if the window is full */
+  /** @type {(() => void) | undefined} */
+  #resume;
+
+  /** @param {number} bytes */
+  acknowledge(bytes) {
+    this.#unacknowledged -= bytes;
+    if (this.#unacknowledged > STREAM_WINDOW_BYTES) return;
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
+  }
 
   /** @param {StreamMetadata} metadata */
   setHttpMetadata(metadata) {
@@ -63,7 +89,11 @@ class LambdaResponseStream extends Writable {
    */
   _write(chunk, _encoding, callback) {
     this.#sendMetadataOnce();
-    send({ type: "stream-chunk", chunk: new Uint8Array(chunk) }).then(() => callback(), callback);
+    this.#unacknowledged += chunk.length;
+    send({ type: "stream-chunk", chunk: new Uint8Array(chunk) }).then(() => {
+      if (this.#unacknowledged > STREAM_WINDOW_BYTES) this.#resume = () => callback();
+      else callback();
+    }, callback);
   }
 
   /**
@@ -140,6 +170,7 @@ function loadHandler(bundlePath, exportName) {
  */
 async function invokeStreaming(handler, event, context) {
   const responseStream = new LambdaResponseStream();
+  activeStream = responseStream;
   await handler(event, responseStream, context);
   if (!responseStream.writableEnded) throw new Error("Response stream is not finished.");
   await finished(responseStream);
@@ -188,7 +219,10 @@ const [bundlePath = "", exportName = ""] = process.argv.slice(2);
 process.on("disconnect", () => process.exit(0));
 try {
   const handler = loadHandler(bundlePath, exportName);
-  process.on("message", (/** @type {InvokeMessage} */ message) => void invoke(handler, message));
+  process.on("message", (/** @type {ParentToWorkerMessage} */ message) => {
+    if (message.type === "stream-ack") activeStream?.acknowledge(message.bytes);
+    else void invoke(handler, message);
+  });
   await send({ type: "ready" });
 } catch (error) {
   const lambdaError = toLambdaError(error);

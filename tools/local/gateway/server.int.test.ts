@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { setTimeout } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FunctionLogLine } from "./lambda-worker-process.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "./server.ts";
@@ -310,6 +311,34 @@ describe("the local gateway", () => {
 
       expect(bodies[0].pid).not.toBe(bodies[1].pid);
     });
+  });
+});
+
+describe("a local gateway streaming at a bandwidth cap", () => {
+  it("holds what is past the uncapped part to the cap, and the handler's writes wait for it, as on Lambda", async () => {
+    // 64 KB uncapped, then 1 MB/s: the other 1984 KB of a 2 MB answer take at least 1.94 s
+    const gateway = await start({ streamBandwidth: { uncappedBytes: 64 * 1024, bytesPerSecond: 1024 * 1024 } });
+    const progress = tempPath("progress");
+    try {
+      const started = performance.now();
+      const response = await fetch(
+        `${gateway.url}/products/export?mode=flood&chunks=64&progress=${encodeURIComponent(progress)}`,
+        withToken("allow"),
+      );
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let received = (await reader.read()).value?.length ?? 0;
+      // Unheld, the handler would have written all 2 MB by now; held, it is at most its window
+      // (256 KB) and an acknowledgement batch (64 KB) ahead of the 64 KB + 300 KB delivered.
+      await setTimeout(300);
+      const writtenMeanwhile = Number(readFileSync(progress, "utf8"));
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += chunk.value.length;
+
+      expect(received).toBe(64 * 32 * 1024);
+      expect(writtenMeanwhile).toBeLessThan(32);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ApiRoute, apiRoutes, authorizers, type ResolveContext, type Template } from "../template.ts";
 import { type GatewayHttpResponse, problemResponse } from "./http-response.ts";
 import type { InvocationOutcome, LogSink, ResponseStreamSink } from "./lambda-worker-process.ts";
@@ -12,6 +13,7 @@ import { proxyResultToResponse } from "./proxy-result.ts";
 import { type AuthorizerDecision, createRequestAuthorizer } from "./request-authorizer.ts";
 import { readRestApi } from "./rest-api.ts";
 import { matchRoute } from "./routes.ts";
+import { LAMBDA_STREAM_BANDWIDTH, type StreamBandwidthLimits, streamPace } from "./stream-bandwidth.ts";
 
 /** API Gateway's payload limit. */
 const maxBodyBytes = 10 * 1024 * 1024;
@@ -34,6 +36,8 @@ export interface GatewayOptions {
   maxConcurrency?: number;
   /** receives the functions' log lines; default: printed with the function id as prefix */
   log?: LogSink;
+  /** the pace of streamed responses: default Lambda's (6 MB uncapped, then 2 MB/s); false for none */
+  streamBandwidth?: StreamBandwidthLimits | false;
   /**
    * Called for every request the authorizer allowed (decision) or that needs no authorizer
    * (undefined), before the function runs: return a response (a 429 from a usage plan or a
@@ -110,9 +114,49 @@ function bufferedResponse(outcome: InvocationOutcome, functionId: string): Gatew
   }
 }
 
-/** Writes a streaming handler's status and headers as soon as they come, then each chunk as it comes. */
-function streamTo(res: ServerResponse, functionId: string): ResponseStreamSink {
+/**
+ * Writes a streaming handler's status and headers as soon as they come, then each chunk in order,
+ * at Lambda's pace (`bandwidth`) and no faster than the client takes them: a chunk counts as
+ * delivered (and the worker may send more) once the socket has taken it. `delivered` settles once
+ * the end has been written, or the client has gone.
+ */
+function streamTo(
+  res: ServerResponse,
+  functionId: string,
+  bandwidth: StreamBandwidthLimits | undefined,
+): ResponseStreamSink & { delivered: Promise<void> } {
+  const pace = bandwidth && streamPace(bandwidth);
+  let queue = Promise.resolve();
+  /** settles once the last chunk written has left for the socket, so that cutting the body short keeps it */
+  let lastFlush = Promise.resolve();
+  const writable = () => res.headersSent && !res.writableEnded && !res.destroyed;
+  const closed = new Promise<void>((resolve) => res.once("close", () => resolve()));
+  const deliver = async (chunk: Buffer) => {
+    // Body bytes before any metadata are not a valid streaming response (the outcome answers 502);
+    // nor is anything delivered, or held, once the client has gone.
+    if (!writable()) return;
+    const delay = pace?.delayMs(chunk.length, Date.now()) ?? 0;
+    if (delay > 0) await sleep(delay);
+    if (!writable()) return;
+    let flushed = () => {};
+    lastFlush = new Promise((resolve) => {
+      flushed = resolve;
+    });
+    if (res.write(chunk, () => flushed())) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off("drain", done);
+        res.off("close", done);
+        resolve();
+      };
+      res.on("drain", done);
+      res.on("close", done);
+    });
+  };
   return {
+    get delivered() {
+      return queue.then(() => Promise.race([lastFlush, closed]));
+    },
     onMetadata({ statusCode = 200, headers = {}, cookies = [] }) {
       if (res.headersSent) return;
       try {
@@ -124,11 +168,13 @@ function streamTo(res: ServerResponse, functionId: string): ResponseStreamSink {
       }
     },
     onChunk(chunk) {
-      // Body bytes before any metadata are not a valid streaming response; the outcome answers 502.
-      if (res.headersSent && !res.writableEnded && !res.destroyed) res.write(chunk);
+      queue = queue.then(() => deliver(chunk));
+      return queue;
     },
     onEnd() {
-      if (res.headersSent && !res.writableEnded) res.end();
+      queue = queue.then(() => {
+        if (res.headersSent && !res.writableEnded) res.end();
+      });
     },
   };
 }
@@ -160,6 +206,8 @@ function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome,
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { template, resolveContext, admit, log = printFunctionLog } = options;
+  const streamBandwidth =
+    options.streamBandwidth === false ? undefined : (options.streamBandwidth ?? LAMBDA_STREAM_BANDWIDTH);
   const routes = apiRoutes(template);
   const api = readRestApi(template, resolveContext, options.stage);
   const lambda = createLocalLambda({ ...options, log });
@@ -180,7 +228,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const event = buildProxyEvent(api, request, matched, authorizerContext);
     const { functionId, streaming } = matched.route;
     if (!streaming) return send(res, bufferedResponse(await lambda.invoke(functionId, event), functionId));
-    const outcome = await lambda.invoke(functionId, event, streamTo(res, functionId));
+    const sink = streamTo(res, functionId, streamBandwidth);
+    const outcome = await lambda.invoke(functionId, event, sink);
+    await sink.delivered;
     finishStreamedResponse(res, outcome, functionId);
   }
 

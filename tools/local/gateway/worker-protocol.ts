@@ -25,6 +25,17 @@ export interface InvokeMessage {
   deadlineMs: number;
 }
 
+/**
+ * Sent by the gateway while a streamed response is being delivered: `bytes` more of the chunks it
+ * received have reached the client, so the worker may send as many more.
+ */
+export interface StreamAckMessage {
+  type: "stream-ack";
+  bytes: number;
+}
+
+export type ParentToWorkerMessage = InvokeMessage | StreamAckMessage;
+
 export type WorkerToParentMessage =
   /** The bundle loaded and the handler export is a function. */
   | { type: "ready" }
