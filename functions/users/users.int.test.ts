@@ -1,18 +1,11 @@
-import {
-  AdminGetUserCommand,
-  AdminListGroupsForUserCommand,
-  AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
-  UpdateUserAttributesCommand,
-  UserNotFoundException,
-} from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { describe, expect, inject, it } from "vitest";
+import { cognitoTestUsers } from "../../test/support/cognito-users.ts";
 import { localTenantData } from "../../test/support/tenant-data.ts";
 import { localRegion } from "../../tools/local/aws-env.ts";
-import { signIn } from "../../tools/local/sign-in.ts";
 import { createUsersApp } from "./app.ts";
 
 const { endpoint, context } = inject("localAws");
@@ -21,7 +14,14 @@ const cognito = new CognitoIdentityProviderClient({});
 const suffix = Date.now().toString(36);
 const acme = `usr-acme-${suffix}`;
 const globex = `usr-globex-${suffix}`;
-const PASSWORD = "Users-test-pass-1";
+const users = cognitoTestUsers({
+  cognito,
+  userPoolId,
+  endpoint,
+  region: localRegion,
+  clientId: context.refs.UserPoolClient as string,
+  password: "Users-test-pass-1",
+});
 
 const data = localTenantData(context, { users: "UsersTable" });
 const app = createUsersApp({
@@ -51,57 +51,20 @@ async function call(tenantId: string, method: string, path: string, body?: unkno
   return { status: res.status, body: text && JSON.parse(text) };
 }
 
-/** The Cognito user with that id (`sub`) as it really is, or undefined when there is none. */
-async function cognitoUser(userId: string) {
-  try {
-    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: userId }));
-    const { Groups = [] } = await cognito.send(
-      new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: userId }),
-    );
-    const attribute = (name: string) => user.UserAttributes?.find((a) => a.Name === name)?.Value;
-    return {
-      email: attribute("email"),
-      tenantId: attribute("custom:tenantId"),
-      enabled: user.Enabled,
-      groups: Groups.map((g) => g.GroupName),
-    };
-  } catch (error) {
-    if (error instanceof UserNotFoundException) return undefined;
-    throw error;
-  }
-}
-
-/** The user changes its own email, as the app client lets it (`WriteAttributes: [email]`). */
-async function changeOwnEmail(email: string, newEmail: string) {
-  await cognito.send(
-    new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: email, Password: PASSWORD, Permanent: true }),
-  );
-  const { accessToken } = await signIn({
-    endpoint,
-    region: localRegion,
-    clientId: context.refs.UserPoolClient as string,
-    email,
-    password: PASSWORD,
-  });
-  await cognito.send(
-    new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: "email", Value: newEmail }] }),
-  );
-}
-
 describe("the users service on moto", () => {
   it("adds, changes and deletes a user of the caller's tenant in Cognito, by its id", async () => {
     const email = `plain@${acme}.test`;
     const created = await call(acme, "POST", "/users", { email, role: "tenant-user" });
     expect(created.status).toBe(201);
     const id = created.body.userId;
-    expect(await cognitoUser(id)).toEqual({ email, tenantId: acme, enabled: true, groups: ["tenant-user"] });
+    expect(await users.get(id)).toEqual({ email, tenantId: acme, enabled: true, groups: ["tenant-user"] });
 
     const changed = await call(acme, "PATCH", `/users/${id}`, { role: "tenant-admin", enabled: false });
     expect(changed).toMatchObject({ status: 200, body: { email, role: "tenant-admin", enabled: false } });
-    expect(await cognitoUser(id)).toMatchObject({ enabled: false, groups: ["tenant-admin"] });
+    expect(await users.get(id)).toMatchObject({ enabled: false, groups: ["tenant-admin"] });
 
     expect((await call(acme, "DELETE", `/users/${id}`)).status).toBe(204);
-    expect(await cognitoUser(id)).toBeUndefined();
+    expect(await users.get(id)).toBeUndefined();
     expect((await call(acme, "GET", `/users/${id}`)).status).toBe(404);
   });
 
@@ -109,28 +72,28 @@ describe("the users service on moto", () => {
     const oldEmail = `moving@${acme}.test`;
     const newEmail = `moved@${acme}.test`;
     const mover = (await call(acme, "POST", "/users", { email: oldEmail, role: "tenant-user" })).body.userId;
-    await changeOwnEmail(oldEmail, newEmail);
+    await users.changeOwnEmail(oldEmail, newEmail);
     // The old address is free again; another tenant's admin registers it.
     const created = await call(globex, "POST", "/users", { email: oldEmail, role: "tenant-user" });
     expect(created.status).toBe(201);
     const victim = created.body.userId;
     const victimBefore = { email: oldEmail, tenantId: globex, enabled: true, groups: ["tenant-user"] };
-    expect(await cognitoUser(victim)).toEqual(victimBefore);
+    expect(await users.get(victim)).toEqual(victimBefore);
 
     // Acme's directory still names the mover by the old address: acme's admin re-roles and
     // disables it, then deletes it. Each acts on acme's (renamed) user, never on globex's.
     const changed = await call(acme, "PATCH", `/users/${mover}`, { role: "tenant-admin", enabled: false });
     expect(changed.status).toBe(200);
-    expect(await cognitoUser(victim)).toEqual(victimBefore);
-    expect(await cognitoUser(mover)).toEqual({
+    expect(await users.get(victim)).toEqual(victimBefore);
+    expect(await users.get(mover)).toEqual({
       email: newEmail,
       tenantId: acme,
       enabled: false,
       groups: ["tenant-admin"],
     });
     expect((await call(acme, "DELETE", `/users/${mover}`)).status).toBe(204);
-    expect(await cognitoUser(victim)).toEqual(victimBefore);
-    expect(await cognitoUser(mover)).toBeUndefined();
+    expect(await users.get(victim)).toEqual(victimBefore);
+    expect(await users.get(mover)).toBeUndefined();
   });
 
   it("answers 404 for a directory entry that names another tenant's user, and leaves that user alone", async () => {
@@ -153,7 +116,7 @@ describe("the users service on moto", () => {
       expect(JSON.stringify(res.body)).not.toContain(email);
     }
     expect((await call(acme, "DELETE", `/users/${victim}`)).status).toBe(404);
-    expect(await cognitoUser(victim)).toEqual(victimBefore);
+    expect(await users.get(victim)).toEqual(victimBefore);
     // The entry named no user of acme's: it is gone from acme's directory, globex's is intact.
     expect((await call(acme, "GET", `/users/${victim}`)).status).toBe(404);
     expect((await call(globex, "GET", `/users/${victim}`)).body).toMatchObject({ email, enabled: true });

@@ -1,16 +1,9 @@
-import {
-  AdminGetUserCommand,
-  AdminListGroupsForUserCommand,
-  AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
-  UpdateUserAttributesCommand,
-  UserNotFoundException,
-} from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { signIn } from "../../tools/local/sign-in.ts";
 import { LOCAL_STACK_NAME } from "../../tools/local/stack.ts";
+import { cognitoTestUsers } from "../support/cognito-users.ts";
 import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, stack } from "./client.ts";
 
 const OPS = "ops@tenantkit.test";
@@ -20,7 +13,7 @@ const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++seq
 const aws = { endpoint: stack.endpoint, region: stack.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } };
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
 const cognito = new CognitoIdentityProviderClient(aws);
-const PASSWORD = "Tenant-admin-pass-1";
+const users = cognitoTestUsers({ ...stack, cognito, password: "Tenant-admin-pass-1" });
 
 /** Waits out the local stack's tenant-registry cache (2 s) so a status change is seen. */
 const registryCache = () => new Promise((resolve) => setTimeout(resolve, 2500));
@@ -86,15 +79,7 @@ async function newTenant(prefix: string, tier = "basic") {
   const adminEmail = `admin@${name}.test`.toLowerCase();
   const created = await api("POST", "/tenants", { as: OPS, body: { name, tier, adminEmail } });
   expect(created.status).toBe(201);
-  await cognito.send(
-    new AdminSetUserPasswordCommand({
-      UserPoolId: stack.userPoolId,
-      Username: adminEmail,
-      Password: PASSWORD,
-      Permanent: true,
-    }),
-  );
-  const { idToken } = await signIn({ ...stack, email: adminEmail, password: PASSWORD });
+  const { idToken } = await users.signInAs(adminEmail);
   return { tenantId: created.body.tenantId as string, token: idToken };
 }
 
@@ -183,32 +168,11 @@ describe("users of a tenant", () => {
   });
 
   it("changes and deletes users by id: never another tenant's user that took a renamed user's old email", async () => {
-    const UserPoolId = stack.context.refs.UserPool as string;
-    const cognitoUser = async (Username: string) => {
-      try {
-        const user = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username }));
-        const { Groups = [] } = await cognito.send(new AdminListGroupsForUserCommand({ UserPoolId, Username }));
-        return { enabled: user.Enabled, groups: Groups.map((g) => g.GroupName) };
-      } catch (error) {
-        if (error instanceof UserNotFoundException) return undefined;
-        throw error;
-      }
-    };
     const oldEmail = `${unique("moving")}@acme.test`;
     const newEmail = `${unique("moved")}@acme.test`;
     const mover = (await api("POST", "/users", { as: ACME_ADMIN, body: { email: oldEmail, role: "tenant-user" } })).body
       .userId;
-    // The user changes its own email, as the app client allows (WriteAttributes: [email]).
-    await cognito.send(
-      new AdminSetUserPasswordCommand({ UserPoolId, Username: oldEmail, Password: PASSWORD, Permanent: true }),
-    );
-    const { accessToken } = await signIn({ ...stack, email: oldEmail, password: PASSWORD });
-    await cognito.send(
-      new UpdateUserAttributesCommand({
-        AccessToken: accessToken,
-        UserAttributes: [{ Name: "email", Value: newEmail }],
-      }),
-    );
+    await users.changeOwnEmail(oldEmail, newEmail);
     const taken = await api("POST", "/users", { as: GLOBEX_ADMIN, body: { email: oldEmail, role: "tenant-user" } });
     expect(taken.status).toBe(201);
     const victim = taken.body.userId;
@@ -218,11 +182,17 @@ describe("users of a tenant", () => {
       body: { role: "tenant-admin", enabled: false },
     });
     expect(changed.body).toMatchObject({ email: newEmail, role: "tenant-admin", enabled: false });
-    expect(await cognitoUser(mover)).toEqual({ enabled: false, groups: ["tenant-admin"] });
-    expect(await cognitoUser(victim)).toEqual({ enabled: true, groups: ["tenant-user"] });
+    const victimAsBefore = { email: oldEmail, tenantId: "globex", enabled: true, groups: ["tenant-user"] };
+    expect(await users.get(mover)).toEqual({
+      email: newEmail,
+      tenantId: "acme",
+      enabled: false,
+      groups: ["tenant-admin"],
+    });
+    expect(await users.get(victim)).toEqual(victimAsBefore);
     expect((await api("DELETE", `/users/${mover}`, { as: ACME_ADMIN })).status).toBe(204);
-    expect(await cognitoUser(mover)).toBeUndefined();
-    expect(await cognitoUser(victim)).toEqual({ enabled: true, groups: ["tenant-user"] });
+    expect(await users.get(mover)).toBeUndefined();
+    expect(await users.get(victim)).toEqual(victimAsBefore);
     expect((await api("GET", `/users/${victim}`, { as: GLOBEX_ADMIN })).body).toMatchObject({ email: oldEmail });
   });
 
