@@ -5,6 +5,7 @@
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM placeholders, compared literally
 import { describe, expect, it } from "vitest";
+import { REVOKED_TOKENS_ATTRIBUTE } from "../../layers/tenant-context/src/auth/token-revocations.ts";
 import { type Json, loadTemplate } from "../../tools/local/template.ts";
 
 const TENANT_TAG = "${aws:PrincipalTag/TenantId}";
@@ -15,8 +16,12 @@ const { Resources: resources, Globals: globals } = loadTemplate();
 const role = resources.TenantDataRole?.Properties;
 const statements: Json[] = role.Policies.flatMap((policy: Json) => policy.PolicyDocument.Statement);
 const actionsOf = (statement: Json): string[] => [statement.Action].flat();
+/** The one statement revoking tokens writes with; every other statement is about the tenant's data. */
+const REVOCATIONS_SID = "OwnTokenRevocationsOnly";
 const statementFor = (service: string) => {
-  const found = statements.filter((s) => actionsOf(s).some((action) => action.startsWith(`${service}:`)));
+  const found = statements.filter(
+    (s) => s.Sid !== REVOCATIONS_SID && actionsOf(s).some((action) => action.startsWith(`${service}:`)),
+  );
   expect(found).toHaveLength(1);
   return found[0];
 };
@@ -36,9 +41,9 @@ function tenantTables(): string[] {
 }
 
 describe("tenant data role", () => {
-  it("has one statement each for DynamoDB, Secrets Manager and SSM, and nothing else", () => {
+  it("has one statement each for DynamoDB, Secrets Manager and SSM, one for revoking tokens, and nothing else", () => {
     const services = statements.map((s) => [...new Set(actionsOf(s).map((action) => action.split(":")[0]))]);
-    expect(services.sort()).toEqual([["dynamodb"], ["secretsmanager"], ["ssm"]]);
+    expect(services.sort()).toEqual([["dynamodb"], ["dynamodb"], ["secretsmanager"], ["ssm"]]);
     expect(statements.every((s) => s.Effect === "Allow" && !s.NotAction && !s.NotResource)).toBe(true);
   });
 
@@ -60,6 +65,23 @@ describe("tenant data role", () => {
     expect(resourcesOf.filter((r) => !r["Fn::GetAtt"])).toEqual([
       { "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}-tenant-*" },
     ]);
+  });
+
+  it("lets revoking tokens change one attribute of the tenant's own registry record, returning nothing", () => {
+    const registry = globals?.Function.Environment.Variables.TENANTS_TABLE.Ref;
+    expect(statements.find((s) => s.Sid === REVOCATIONS_SID)).toEqual({
+      Sid: REVOCATIONS_SID,
+      Effect: "Allow",
+      Action: "dynamodb:UpdateItem",
+      Resource: { "Fn::GetAtt": [registry, "Arn"] },
+      Condition: {
+        "ForAllValues:StringEquals": {
+          "dynamodb:LeadingKeys": [TENANT_TAG],
+          "dynamodb:Attributes": ["tenantId", REVOKED_TOKENS_ATTRIBUTE],
+        },
+        StringEqualsIfExists: { "dynamodb:ReturnValues": "NONE" },
+      },
+    });
   });
 
   it.each([

@@ -10,6 +10,13 @@ export { type AuthorizerContext, type AuthorizerHandler, createAuthorizer } from
 export { createPreTokenGenerationHandler } from "./auth/pre-token-generation.ts";
 export { ROLES, type Role } from "./auth/roles.ts";
 export {
+  createTokenRevocations,
+  isRevoked,
+  REVOKED_TOKENS_ATTRIBUTE,
+  type TenantTokenRevocations,
+  type TokenRevocations,
+} from "./auth/token-revocations.ts";
+export {
   createTokenVerifier,
   TENANT_CLAIM,
   TENANT_ID_PATTERN,

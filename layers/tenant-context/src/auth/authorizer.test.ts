@@ -12,7 +12,15 @@ const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/pro
 const verifier: TokenVerifier = {
   async verify(token) {
     if (token !== "good") throw new UnauthorizedError("bad token");
-    return { tenantId: "acme", userId: "u1", email: undefined, roles: ["tenant-admin"], tokenUse: "id", expiresAt: 0 };
+    return {
+      tenantId: "acme",
+      userId: "u1",
+      email: undefined,
+      roles: ["tenant-admin"],
+      tokenUse: "id",
+      expiresAt: 0,
+      issuedAt: 1_700_000_000,
+    };
   },
 };
 
@@ -62,7 +70,23 @@ describe("createAuthorizer", () => {
       userId: "u1",
       roles: "tenant-admin",
       dailyQuota: "10000",
+      issuedAt: "1700000000",
     });
+  });
+
+  it("throws Unauthorized (401) for a token its user's revocation refuses, and lets through one issued since", async () => {
+    const revokedLater = createAuthorizer({
+      verifier,
+      registry: registryWith({ revokedTokens: { u1: 1_700_000_001, other: 1_800_000_000 } }),
+      config,
+    });
+    await expect(revokedLater(event("Bearer good"))).rejects.toThrow("Unauthorized");
+    const revokedBefore = createAuthorizer({
+      verifier,
+      registry: registryWith({ revokedTokens: { u1: 1_700_000_000 } }),
+      config,
+    });
+    expect((await revokedBefore(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
   });
 
   it("throws Unauthorized (401) for a missing or invalid token, and for an unknown tenant", async () => {

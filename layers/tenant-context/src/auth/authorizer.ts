@@ -7,6 +7,7 @@ import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlatio
 import { logger } from "../observability/logger.ts";
 import { createTenantRegistry, type TenantRegistry, type TenantStatus } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
+import { isRevoked } from "./token-revocations.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 export interface AuthorizerOptions {
@@ -27,6 +28,8 @@ export interface AuthorizerContext {
   roles: string;
   /** the tenant's daily request quota (its own, or its tier's) */
   dailyQuota: string;
+  /** the token's `iat`: the service checks it against the user's revocation, as the registry has it then */
+  issuedAt: string;
   [key: string]: string;
 }
 
@@ -69,7 +72,7 @@ function policy(effect: "Allow" | "Deny", resource: string) {
 }
 
 /**
- * Creates the authorizer handler. Invalid or missing tokens throw `Unauthorized` (API Gateway
+ * Creates the authorizer handler. Invalid, missing or revoked tokens throw `Unauthorized` (API Gateway
  * answers 401); a tenant that is deactivated (or not yet active) gets a Deny (403). An Allow
  * names the usage-plan key (`usageIdentifierKey`) that API Gateway throttles and meters by.
  *
@@ -100,6 +103,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       const identity = await verifier.verify(token);
       const tenant = await registry.get(identity.tenantId);
       if (!tenant) throw new UnauthorizedError("tenant does not exist");
+      if (isRevoked(tenant, identity.userId, identity.issuedAt)) throw new UnauthorizedError("token revoked");
       logger.appendKeys({ tenant_id: tenant.tenantId, tier: tenant.tier, user_id: identity.userId });
       const resource = stageWildcard(event.methodArn);
       if (!ADMITTED_STATUSES.has(tenant.status)) {
@@ -114,6 +118,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
         roles: identity.roles.join(","),
         // Spares every service function a configuration read on its hot path.
         dailyQuota: String(tenant.dailyQuota ?? settings.tenantDailyQuota),
+        issuedAt: String(identity.issuedAt),
       };
       // The usage-plan key: the tenant's own (enterprise) or its tier's; API Gateway then applies that plan.
       const usageIdentifierKey = tenant.usageKey ?? settings.usageKey;

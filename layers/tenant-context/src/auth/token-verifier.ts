@@ -25,6 +25,8 @@ export interface VerifiedIdentity {
   tokenUse: "id" | "access";
   /** seconds since the epoch */
   expiresAt: number;
+  /** the token's `iat`, seconds since the epoch: a revocation refuses the user's tokens issued before it */
+  issuedAt: number;
 }
 
 export interface TokenVerifierOptions {
@@ -51,6 +53,9 @@ export interface TokenVerifier {
 
 /** The key set is fetched at most once per container per this long, whatever the tokens say. */
 const JWKS_REFRESH_MS = 10 * 60 * 1000;
+
+/** Cognito tokens live at most a day: older ones (by `iat`) are refused whatever their `exp`. */
+export const MAX_TOKEN_AGE_SECONDS = 86_400;
 
 /** Largest token accepted; Cognito tokens are a few KB, so anything far larger is an attack. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -83,6 +88,7 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
     roles: rolesFromGroups(payload["cognito:groups"]),
     tokenUse,
     expiresAt: payload.exp as number,
+    issuedAt: payload.iat as number,
   };
 }
 
@@ -124,7 +130,12 @@ export function createTokenVerifier(
     });
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   // Cognito tokens live at most a day; the age bound also refuses an `iat` in the future.
-  const rules: ClaimRules = { issuer, required: ["sub", "token_use"], clockTolerance, maxTokenAge: 86_400 };
+  const rules: ClaimRules = {
+    issuer,
+    required: ["sub", "token_use"],
+    clockTolerance,
+    maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+  };
   const verified = new LRUCache<string, VerifiedIdentity>({ max: options.cacheSize ?? 1000 });
 
   return {

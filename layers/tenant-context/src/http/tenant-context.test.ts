@@ -419,6 +419,89 @@ describe("c.var.secrets", () => {
   });
 });
 
+describe("revoked tokens", () => {
+  /** A verifier that accepts the one token `good`, issued (`iat`) at 1,700,000,000. */
+  const verifier = {
+    async verify(token: string) {
+      if (token !== "good") throw new UnauthorizedError("bad token");
+      return {
+        tenantId: "acme",
+        userId: "user-9",
+        email: undefined,
+        roles: ["tenant-admin" as const],
+        tokenUse: "id" as const,
+        expiresAt: 1_800_000_000,
+        issuedAt: 1_700_000_000,
+      };
+    },
+  };
+  const appRevoking = (revokedTokens: Record<string, number>) => {
+    const app = new Hono<TenantEnv>();
+    app.use(tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry({ revokedTokens }) }));
+    app.get("/me", (c) => c.json(c.var.tenant));
+    return app;
+  };
+  const fromAuthorizer = (issuedAt?: string) => ({
+    event: {
+      requestContext: {
+        requestId: "req-7",
+        authorizer: { tenantId: "acme", tier: "basic", userId: "user-9", roles: "tenant-admin", issuedAt },
+      },
+    },
+  });
+  const withToken = { headers: { Authorization: "Bearer good" } };
+
+  it("answers 401 problem+json to a token its user's revocation refuses, verified here or by the authorizer", async () => {
+    const app = appRevoking({ "user-9": 1_700_000_001 });
+    for (const res of [
+      await app.request("/me", withToken),
+      await app.request("/me", {}, fromAuthorizer("1700000000")),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+    }
+    expect(logs().filter((line) => line.reason === "token revoked")).toHaveLength(2);
+  });
+
+  it("lets through a token issued since its user's revocation, and the tokens of the tenant's other users", async () => {
+    expect((await appRevoking({ "user-9": 1_700_000_000 }).request("/me", withToken)).status).toBe(200);
+    expect(
+      (await appRevoking({ "user-9": 1_700_000_000 }).request("/me", {}, fromAuthorizer("1700000000"))).status,
+    ).toBe(200);
+    expect((await appRevoking({ "user-8": 1_800_000_000 }).request("/me", withToken)).status).toBe(200);
+  });
+
+  it("refuses a revoked user's request whose authorizer context does not say when its token was issued", async () => {
+    expect((await appRevoking({ "user-9": 1_600_000_000 }).request("/me", {}, fromAuthorizer())).status).toBe(401);
+    expect((await appRevoking({}).request("/me", {}, fromAuthorizer())).status).toBe(200);
+  });
+
+  it("c.var.revocations revokes a user of the caller's tenant, with its record as read for this request", async () => {
+    const revoked: unknown[] = [];
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: noData,
+        verifier,
+        registry: activeTenantRegistry({ revokedTokens: { "user-1": 1 } }),
+        revocations: {
+          revokeUser: async (tenantId, userId, known) => {
+            revoked.push({ tenantId, userId, known: known?.revokedTokens });
+          },
+        },
+      }),
+    );
+    app.post("/users/:id/disable", async (c) => {
+      await c.var.revocations.revokeUser(c.req.param("id"));
+      return c.body(null, 204);
+    });
+    expect((await app.request("/users/user-3/disable", { method: "POST" }, fromAuthorizer("1700000000"))).status).toBe(
+      204,
+    );
+    expect(revoked).toEqual([{ tenantId: "acme", userId: "user-3", known: { "user-1": 1 } }]);
+  });
+});
+
 describe("requireRole", () => {
   it("lets a caller with the role through", async () => {
     expect((await buildApp().request("/admin-only", {}, authorizerEvent("tenant-admin"))).status).toBe(200);

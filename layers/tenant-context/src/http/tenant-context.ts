@@ -3,6 +3,12 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { type Role, rolesFromGroups } from "../auth/roles.ts";
+import {
+  createTokenRevocations,
+  isRevoked,
+  type TenantTokenRevocations,
+  type TokenRevocations,
+} from "../auth/token-revocations.ts";
 import { createTokenVerifier, TENANT_ID_PATTERN, type TokenVerifier } from "../auth/token-verifier.ts";
 import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { createTenantSecrets, type TenantSecrets, type TenantSecretsSource } from "../config/tenant-secrets.ts";
@@ -66,6 +72,8 @@ export interface TenantEnv {
     correlationId: string;
     /** publishes events of the caller's tenant, with the request's correlation id */
     events: TenantEvents;
+    /** revokes the tokens of a user of the caller's tenant (say, once it is disabled) */
+    revocations: TenantTokenRevocations;
   };
 }
 
@@ -78,6 +86,7 @@ export interface TenantContextOptions {
   config?: AppConfig;
   verifier?: TokenVerifier;
   registry?: TenantRegistry;
+  revocations?: TokenRevocations;
   /** count requests against the per-tenant daily quota; default: when USAGE_TABLE is set */
   metering?: boolean;
   /** the events the service publishes (`c.var.events`); `outboxTable` names, among `tables`, its outbox */
@@ -106,15 +115,25 @@ async function meter(
   }
 }
 
+/** The caller as its token says, and when the token was issued (unknown from an older authorizer's context). */
+interface Caller {
+  tenant: Tenant;
+  issuedAt: number | undefined;
+}
+
 /** Reads the context the Lambda authorizer returned; undefined when the request did not come through one. */
-function tenantFromAuthorizer(event: APIGatewayProxyEvent | undefined): Tenant | undefined {
+function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller | undefined {
   const authorizer = event?.requestContext?.authorizer;
   if (!authorizer || typeof authorizer.tenantId !== "string") return undefined;
   const { tenantId, tier, userId, roles } = authorizer;
   if (!TENANT_ID_PATTERN.test(tenantId) || !TIERS.includes(tier)) {
     throw new UnauthorizedError("authorizer context is malformed");
   }
-  return { id: tenantId, tier, userId: String(userId), roles: rolesFromGroups(String(roles ?? "").split(",")) };
+  const issuedAt = Number(authorizer.issuedAt);
+  return {
+    tenant: { id: tenantId, tier, userId: String(userId), roles: rolesFromGroups(String(roles ?? "").split(",")) },
+    issuedAt: Number.isSafeInteger(issuedAt) ? issuedAt : undefined,
+  };
 }
 
 /** The daily quota the authorizer looked up, if the request came through it. */
@@ -124,13 +143,16 @@ function quotaFromAuthorizer(event: APIGatewayProxyEvent | undefined): number | 
 }
 
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
-async function tenantFromToken(c: Context<TenantEnv>, verifier: TokenVerifier): Promise<Tenant> {
+async function callerFromToken(c: Context<TenantEnv>, verifier: TokenVerifier): Promise<Caller> {
   const header = c.req.header("Authorization") ?? "";
   const match = /^Bearer ([^\s]+)$/i.exec(header);
   if (!match?.[1]) throw new UnauthorizedError("no bearer token");
   const identity = await verifier.verify(match[1]);
-  // The tier is not in the token: the registry record read next supplies it.
-  return { id: identity.tenantId, tier: "basic", userId: identity.userId, roles: identity.roles };
+  return {
+    // The tier is not in the token: the registry record read next supplies it.
+    tenant: { id: identity.tenantId, tier: "basic", userId: identity.userId, roles: identity.roles },
+    issuedAt: identity.issuedAt,
+  };
 }
 
 /** The registry's word on the tenant right now (cached briefly): its tier, status and where its data is. */
@@ -190,6 +212,11 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   /** `c.var.config`: global, the same for every request */
   const requestConfig: AppConfig = { getJson: (name) => config().getJson(name) };
   const registry = lazy(() => options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") }));
+  const revocations = lazy(
+    () =>
+      options.revocations ??
+      createTokenRevocations({ tableName: requireEnv("TENANTS_TABLE"), credentials: credentials() }),
+  );
   const verifier = lazy(
     () =>
       options.verifier ??
@@ -207,10 +234,11 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     const { startedAt, correlationId } = beginRequest(c);
     let tenant: Tenant | undefined;
     try {
-      const caller = tenantFromAuthorizer(c.env?.event) ?? (await tenantFromToken(c, verifier()));
-      const record = await currentRecord(registry(), caller.id);
-      // The registry, not a cached authorizer decision, is authoritative for the tier.
-      tenant = { ...caller, tier: record.tier };
+      const caller = callerFromAuthorizer(c.env?.event) ?? (await callerFromToken(c, verifier()));
+      const record = await currentRecord(registry(), caller.tenant.id);
+      // The registry, not a cached authorizer decision, is authoritative for revocations and the tier.
+      if (isRevoked(record, caller.tenant.userId, caller.issuedAt)) throw new UnauthorizedError("token revoked");
+      tenant = { ...caller.tenant, tier: record.tier };
       logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
       refuseUnlessActive(record);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
@@ -224,7 +252,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       const countAlongside = counted !== undefined && READ_METHODS.has(c.req.method) && !!c.env?.lambdaContext;
       if (countAlongside) counted.catch(() => undefined);
       else await counted;
-      setRequestVariables(c, tenant, data, correlationId);
+      setRequestVariables(c, tenant, record, data, correlationId);
       await next();
       if (countAlongside) await refusedAfterAll(c, counted);
     } catch (error) {
@@ -235,7 +263,13 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   };
 
   /** What the rest of the app reads as `c.var`: all of it bound to the caller's tenant. */
-  function setRequestVariables(c: Context<TenantEnv>, tenant: Tenant, data: TenantData, correlationId: string): void {
+  function setRequestVariables(
+    c: Context<TenantEnv>,
+    tenant: Tenant,
+    record: TenantRecord,
+    data: TenantData,
+    correlationId: string,
+  ): void {
     c.set("tenant", tenant);
     c.set("data", data);
     c.set("secrets", {
@@ -243,6 +277,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       getJson: (name) => secrets().forTenant(tenant.id).getJson(name),
     });
     c.set("config", requestConfig);
+    c.set("revocations", { revokeUser: (userId) => revocations().revokeUser(tenant.id, userId, record) });
     c.set("logger", logger);
     c.set("metrics", requestMetrics);
     const outboxTable = options.events?.outboxTable;
