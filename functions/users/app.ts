@@ -36,7 +36,7 @@ export function createUsersApp(
   app.openapi(changeUserRoute, async (c) =>
     c.json(
       await changeUser(
-        { identity, directory: directory(c) },
+        { identity, directory: directory(c), revocations: c.var.revocations },
         c.var.tenant.id,
         c.req.valid("param").id,
         c.req.valid("json"),
@@ -46,7 +46,11 @@ export function createUsersApp(
   );
 
   app.openapi(deleteUserRoute, async (c) => {
-    await deleteUser({ identity, directory: directory(c) }, c.var.tenant.id, c.req.valid("param").id);
+    await deleteUser(
+      { identity, directory: directory(c), revocations: c.var.revocations },
+      c.var.tenant.id,
+      c.req.valid("param").id,
+    );
     return c.body(null, 204);
   });
 

@@ -35,6 +35,8 @@ export const changeUserRoute = createRoute({
   method: "patch",
   path: "/users/{id}",
   security: bearerSecurity,
+  description:
+    "A new role, or a disable, revokes the tokens the user holds: they are refused (401) within a minute, and the user signs in again to get one with its new role. Enabling revokes nothing.",
   request: { params: UserIdParams, body: jsonBody(UserChange) },
   responses: { 200: jsonResponse(User, "The user as changed"), ...problemResponses },
 });
@@ -43,6 +45,7 @@ export const deleteUserRoute = createRoute({
   method: "delete",
   path: "/users/{id}",
   security: bearerSecurity,
+  description: "The user's tokens are refused (401) within a minute.",
   request: { params: UserIdParams },
   responses: { 204: { description: "Deleted" }, ...problemResponses },
 });

@@ -1,8 +1,11 @@
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
+import { createTenantCredentials, createTokenRevocations } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { cognitoTestUsers } from "../../test/support/cognito-users.ts";
 import { localTenantData } from "../../test/support/tenant-data.ts";
 import { localRegion } from "../../tools/local/aws-env.ts";
@@ -24,9 +27,46 @@ const users = cognitoTestUsers({
 });
 
 const data = localTenantData(context, { users: "UsersTable" });
+const tenantsTable = context.refs.TenantsTable as string;
 const app = createUsersApp({
   identity: createCognitoIdentityProvider(userPoolId, cognito),
-  tenantContext: { dataSource: data, registry: activeTenantRegistry(), metering: false },
+  tenantContext: {
+    dataSource: data,
+    registry: activeTenantRegistry(),
+    metering: false,
+    // Written to the tenants table with the tenant's own credentials, as in AWS.
+    revocations: createTokenRevocations({
+      tableName: tenantsTable,
+      credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
+    }),
+  },
+});
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+/** The users whose tokens the tenant's registry record refuses, and since when. */
+async function revokedTokens(tenantId: string): Promise<Record<string, number>> {
+  const { Item } = await db.send(new GetCommand({ TableName: tenantsTable, Key: { tenantId }, ConsistentRead: true }));
+  return Item?.revokedTokens ?? {};
+}
+
+beforeAll(async () => {
+  for (const tenantId of [acme, globex]) {
+    const now = new Date().toISOString();
+    await db.send(
+      new PutCommand({
+        TableName: tenantsTable,
+        Item: {
+          tenantId,
+          name: tenantId,
+          tier: "basic",
+          status: "ACTIVE",
+          createdAt: now,
+          updatedAt: now,
+          kind: "tenant",
+        },
+      }),
+    );
+  }
 });
 
 /** Calls the users service in process as a tenant admin of `tenantId` (as the authorizer would pass it). */
@@ -66,6 +106,39 @@ describe("the users service on moto", () => {
     expect((await call(acme, "DELETE", `/users/${id}`)).status).toBe(204);
     expect(await users.get(id)).toBeUndefined();
     expect((await call(acme, "GET", `/users/${id}`)).status).toBe(404);
+  });
+
+  it("revokes the tokens of a user it re-roles, disables or deletes, not of one it enables or leaves as it was", async () => {
+    const create = async (name: string): Promise<string> =>
+      (await call(acme, "POST", "/users", { email: `${name}@${acme}.test`, role: "tenant-user" })).body.userId;
+    const promoted = await create("promoted");
+    const disabled = await create("disabled");
+    const deleted = await create("deleted");
+    const unchanged = await create("unchanged");
+    const startedAt = Math.floor(Date.now() / 1000);
+    expect((await call(acme, "PATCH", `/users/${unchanged}`, { enabled: true, role: "tenant-user" })).status).toBe(200);
+    expect((await call(acme, "PATCH", `/users/${promoted}`, { role: "tenant-admin" })).status).toBe(200);
+    expect((await call(acme, "PATCH", `/users/${disabled}`, { enabled: false })).status).toBe(200);
+    expect((await call(acme, "DELETE", `/users/${deleted}`)).status).toBe(204);
+    const revoked = await revokedTokens(acme);
+    expect(revoked).not.toHaveProperty(unchanged);
+    for (const id of [promoted, disabled, deleted]) {
+      expect(revoked[id]).toBeGreaterThan(startedAt);
+      expect(revoked[id]).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+    }
+    // Enabling the disabled user again writes no revocation (the one it has, marked here, stays as it is).
+    await db.send(
+      new UpdateCommand({
+        TableName: tenantsTable,
+        Key: { tenantId: acme },
+        UpdateExpression: "SET revokedTokens.#user = :marked",
+        ExpressionAttributeNames: { "#user": disabled },
+        ExpressionAttributeValues: { ":marked": 123 },
+      }),
+    );
+    expect((await call(acme, "PATCH", `/users/${disabled}`, { enabled: true })).status).toBe(200);
+    expect((await revokedTokens(acme))[disabled]).toBe(123);
+    expect(await revokedTokens(globex)).toEqual({});
   });
 
   it("never acts on another tenant's user that now has the email of a directory entry", async () => {

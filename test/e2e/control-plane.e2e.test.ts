@@ -196,6 +196,34 @@ describe("users of a tenant", () => {
     expect((await api("GET", `/users/${victim}`, { as: GLOBEX_ADMIN })).body).toMatchObject({ email: oldEmail });
   });
 
+  it("refuses the tokens a user holds within seconds of its demotion or disable, not when they expire", async () => {
+    const email = `${unique("demoted")}@acme.test`;
+    const id = (await api("POST", "/users", { as: ACME_ADMIN, body: { email, role: "tenant-admin" } })).body.userId;
+    const before = (await users.signInAs(email)).idToken;
+    expect((await api("GET", "/users?limit=1", { token: before })).status).toBe(200);
+
+    expect((await api("PATCH", `/users/${id}`, { as: ACME_ADMIN, body: { role: "tenant-user" } })).status).toBe(200);
+    await registryCache();
+    // The token still says tenant-admin and has most of its hour left: it is refused on every route.
+    for (const path of ["/users?limit=1", "/products"]) {
+      const refused = await api("GET", path, { token: before });
+      expect(refused.status, path).toBe(401);
+    }
+    // A token issued since carries the new role.
+    const after = (await users.signInAs(email)).idToken;
+    expect((await api("GET", "/products", { token: after })).status).toBe(200);
+    expect((await api("GET", "/users?limit=1", { token: after })).status).toBe(403);
+
+    expect((await api("PATCH", `/users/${id}`, { as: ACME_ADMIN, body: { enabled: false } })).status).toBe(200);
+    await registryCache();
+    expect((await api("GET", "/products", { token: after })).status).toBe(401);
+    // Enabling the user again does not bring back the tokens it held.
+    expect((await api("PATCH", `/users/${id}`, { as: ACME_ADMIN, body: { enabled: true } })).status).toBe(200);
+    await registryCache();
+    expect((await api("GET", "/products", { token: after })).status).toBe(401);
+    expect((await api("GET", "/products", { token: (await users.signInAs(email)).idToken })).status).toBe(200);
+  });
+
   it("never grants system-admin, and refuses a taken email", async () => {
     const res = await api("POST", "/users", {
       as: ACME_ADMIN,

@@ -175,9 +175,11 @@ export interface paths {
     get: operations["getUser"];
     put?: never;
     post?: never;
+    /** @description The user's tokens are refused (401) within a minute. */
     delete: operations["deleteUser"];
     options?: never;
     head?: never;
+    /** @description A new role, or a disable, revokes the tokens the user holds: they are refused (401) within a minute, and the user signs in again to get one with its new role. Enabling revokes nothing. */
     patch: operations["updateUser"];
     trace?: never;
   };

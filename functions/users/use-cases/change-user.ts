@@ -2,7 +2,14 @@
 
 import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
 import type { DirectoryUser, UserDirectory } from "@tenantkit/shared/user-directory";
-import { NotFoundError } from "@tenantkit/tenant-context";
+import { NotFoundError, type TenantTokenRevocations } from "@tenantkit/tenant-context";
+
+/** What changing or removing a user needs: Cognito, the tenant's directory, and its token revocations. */
+export interface UserChangeDeps {
+  identity: IdentityProvider;
+  directory: UserDirectory;
+  revocations: TenantTokenRevocations;
+}
 
 /** 1. Read the user from the caller's tenant's directory; not there (another tenant's user too): 404. */
 export async function getUser(directory: UserDirectory, userId: string): Promise<DirectoryUser> {
@@ -16,20 +23,26 @@ export async function getUser(directory: UserDirectory, userId: string): Promise
  * 2. In Cognito, by its id and only if it is the caller's tenant's user (404 otherwise): a new role
  *    (the new group first, then the old one goes: never a moment without a role); a new enabled
  *    flag (enable, or disable and sign out everywhere).
- * 3. Record the change, and the user's current email, in the directory.
+ * 3. A new role or a disable: revoke the tokens the user holds (they carry the old role, or outlive
+ *    the sign-out), refused within the registry's cache age instead of when they expire.
+ * 4. Record the change, and the user's current email, in the directory. Done last, so a retry of a
+ *    request that failed half way makes the same changes again, revocation included.
  */
 export async function changeUser(
-  deps: { identity: IdentityProvider; directory: UserDirectory },
+  deps: UserChangeDeps,
   tenantId: string,
   userId: string,
   change: { role?: DirectoryUser["role"] | undefined; enabled?: boolean | undefined },
   now = new Date(),
 ): Promise<DirectoryUser> {
   const user = await getUser(deps.directory, userId);
+  const role = change.role && change.role !== user.role ? { from: user.role, to: change.role } : undefined;
+  const enabled = change.enabled !== undefined && change.enabled !== user.enabled ? change.enabled : undefined;
   const { email } = await deps.identity.changeTenantUser(tenantId, userId, {
-    ...(change.role && change.role !== user.role && { role: { from: user.role, to: change.role } }),
-    ...(change.enabled !== undefined && change.enabled !== user.enabled && { enabled: change.enabled }),
+    ...(role && { role }),
+    ...(enabled !== undefined && { enabled }),
   });
+  if (role || enabled === false) await deps.revocations.revokeUser(userId);
   const updated: DirectoryUser = {
     ...user,
     email: email || user.email,
@@ -44,20 +57,21 @@ export async function changeUser(
 /**
  * 1. Read the user (404 unless in the caller's tenant's directory).
  * 2. Delete it in Cognito, by its id and only if it is the caller's tenant's user; otherwise the
- *    entry names no user of the tenant: drop it and answer 404.
- * 3. Remove it from the directory.
+ *    entry names no user of the tenant (or one a failed attempt already deleted): drop it and answer 404.
+ * 3. Either way, revoke its tokens: a deleted user's would otherwise work until they expire.
+ * 4. Remove it from the directory.
  */
-export async function deleteUser(
-  deps: { identity: IdentityProvider; directory: UserDirectory },
-  tenantId: string,
-  userId: string,
-): Promise<void> {
+export async function deleteUser(deps: UserChangeDeps, tenantId: string, userId: string): Promise<void> {
   await getUser(deps.directory, userId);
   try {
     await deps.identity.changeTenantUser(tenantId, userId, "delete");
   } catch (error) {
-    if (error instanceof NotFoundError) await deps.directory.remove(userId);
+    if (error instanceof NotFoundError) {
+      await deps.revocations.revokeUser(userId);
+      await deps.directory.remove(userId);
+    }
     throw error;
   }
+  await deps.revocations.revokeUser(userId);
   await deps.directory.remove(userId);
 }
