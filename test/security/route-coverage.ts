@@ -77,6 +77,8 @@ export interface MassAssignmentCase {
   storedItem(response: ApiResponse, params: Record<string, string>): StoredItem;
   /** server-owned fields of the response with the values the server must have chosen */
   serverOwned(response: ApiResponse, params: Record<string, string>): Record<string, unknown>;
+  /** the users whose tokens the request revokes in the caller's tenant record (a user it changes); default none */
+  revokes?(params: Record<string, string>): string[];
 }
 
 export interface RouteCoverage {
@@ -425,6 +427,7 @@ export function routeCoverage(): Record<RouteKey, RouteCoverage> {
           tenantPartition: true,
         }),
         serverOwned: (_response, params) => ({ userId: params.id, enabled: false, role: "tenant-user" }),
+        revokes: (params) => [params.id as string],
       },
       validBody: fc.record(
         { role: fc.constantFrom("tenant-admin", "tenant-user"), enabled: fc.boolean() },
