@@ -1,4 +1,7 @@
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminRemoveUserFromGroupCommand,
+  CognitoIdentityProviderClient,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -222,6 +225,18 @@ describe("users of a tenant", () => {
     await registryCache();
     expect((await api("GET", "/products", { token: after })).status).toBe(401);
     expect((await api("GET", "/products", { token: (await users.signInAs(email)).idToken })).status).toBe(200);
+  });
+
+  it("answers 403 to a user taken out of its role group in Cognito, on routes that ask for no role too", async () => {
+    const email = `${unique("roleless")}@acme.test`;
+    const id = (await api("POST", "/users", { as: ACME_ADMIN, body: { email, role: "tenant-user" } })).body.userId;
+    await cognito.send(
+      new AdminRemoveUserFromGroupCommand({ UserPoolId: stack.userPoolId, Username: id, GroupName: "tenant-user" }),
+    );
+    const token = (await users.signInAs(email)).idToken;
+    for (const path of ["/products", "/orders"]) {
+      expect((await api("GET", path, { token })).status, path).toBe(403);
+    }
   });
 
   it("never grants system-admin, and refuses a taken email", async () => {

@@ -82,7 +82,7 @@ export interface MassAssignmentCase {
 }
 
 export interface RouteCoverage {
-  /** who may call it: `any-member` = any authenticated user of an active tenant */
+  /** who may call it: `any-member` = any authenticated user of an active tenant with a role */
   roles: "any-member" | readonly Role[];
   /** tiers whose tenants may use it (a tier feature flag); default: all */
   tiers?: readonly Tier[];

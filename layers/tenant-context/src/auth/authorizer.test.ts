@@ -104,6 +104,15 @@ describe("createAuthorizer", () => {
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: "Deny" });
     expect(result.context).toBeUndefined();
   });
+
+  it("denies (403) a user in no role group of the product", async () => {
+    const roleless: TokenVerifier = { verify: async (token) => ({ ...(await verifier.verify(token)), roles: [] }) };
+    const result = await createAuthorizer({ verifier: roleless, registry: registryWith({}), config })(
+      event("Bearer good"),
+    );
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: "Deny" });
+    expect(result.context).toBeUndefined();
+  });
 });
 
 describe("createAuthorizer and tiers", () => {

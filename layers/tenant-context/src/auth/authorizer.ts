@@ -73,7 +73,8 @@ function policy(effect: "Allow" | "Deny", resource: string) {
 
 /**
  * Creates the authorizer handler. Invalid, missing or revoked tokens throw `Unauthorized` (API Gateway
- * answers 401); a tenant that is deactivated (or not yet active) gets a Deny (403). An Allow
+ * answers 401); a tenant that is deactivated (or not yet active), or a user in no role group, gets a
+ * Deny (403). An Allow
  * names the usage-plan key (`usageIdentifierKey`) that API Gateway throttles and meters by.
  *
  * @example
@@ -108,6 +109,10 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       const resource = stageWildcard(event.methodArn);
       if (!ADMITTED_STATUSES.has(tenant.status)) {
         logger.info("tenant is not active", { status: tenant.status });
+        return { principalId: identity.userId, policyDocument: policy("Deny", resource) };
+      }
+      if (identity.roles.length === 0) {
+        logger.info("user has no role");
         return { principalId: identity.userId, policyDocument: policy("Deny", resource) };
       }
       const settings = await tierSettings(config, tenant.tier);

@@ -512,6 +512,14 @@ describe("requireRole", () => {
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
+
+  it("answers 403 to a caller in no role group of the product, even on a route that asks for no role", async () => {
+    for (const roles of ["", "some-other-group"]) {
+      const res = await buildApp().request("/buffered", {}, authorizerEvent(roles));
+      expect(res.status, roles).toBe(403);
+      expect((await res.json()).detail).toBe("This user has no role in its tenant.");
+    }
+  });
 });
 
 /** An API Gateway REST event that came through the authorizer, as `handle()` gets it. */

@@ -162,12 +162,17 @@ async function currentRecord(registry: TenantRegistry, tenantId: string): Promis
   return record;
 }
 
-/** Only an ACTIVE tenant may use the API; one whose data is moving may retry shortly. */
-function refuseUnlessActive(record: TenantRecord): void {
+/**
+ * Only an ACTIVE tenant may use the API; one whose data is moving may retry shortly. Only a user
+ * with a role may: every user the product creates has one, so a user in no role group (made by hand
+ * in Cognito, say) would otherwise pass every route that asks for no particular role.
+ */
+function refuseUnlessAdmitted(record: TenantRecord, tenant: Tenant): void {
   if (record.status === "MIGRATING") {
     throw new ServiceUnavailableError("This tenant's data is moving to its new tier; retry shortly.", 5);
   }
   if (record.status !== "ACTIVE") throw new ForbiddenError("This tenant may not use the API.");
+  if (tenant.roles.length === 0) throw new ForbiddenError("This user has no role in its tenant.");
 }
 
 /** Makes a value on first use: cold start pays only for what a service actually touches. */
@@ -240,7 +245,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       if (isRevoked(record, caller.tenant.userId, caller.issuedAt)) throw new UnauthorizedError("token revoked");
       tenant = { ...caller.tenant, tier: record.tier };
       logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
-      refuseUnlessActive(record);
+      refuseUnlessAdmitted(record, tenant);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);
       const counted = metering
