@@ -72,10 +72,10 @@ function policy(effect: "Allow" | "Deny", resource: string) {
 }
 
 /**
- * Creates the authorizer handler. Invalid, missing or revoked tokens throw `Unauthorized` (API Gateway
- * answers 401); a tenant that is deactivated (or not yet active), or a user in no role group, gets a
- * Deny (403). An Allow
- * names the usage-plan key (`usageIdentifierKey`) that API Gateway throttles and meters by.
+ * Creates the authorizer handler. Invalid, missing or revoked tokens throw `Unauthorized` (API
+ * Gateway answers 401); a tenant that is deactivated (or not yet active), or a user in no role group,
+ * gets a Deny (403). An Allow names the usage-plan key (`usageIdentifierKey`) that API Gateway
+ * throttles and meters by.
  *
  * @example
  * // functions/authorizer/handler.ts
