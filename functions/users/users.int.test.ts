@@ -43,10 +43,11 @@ const app = createUsersApp({
 });
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-/** The users whose tokens the tenant's registry record refuses, and since when. */
-async function revokedTokens(tenantId: string): Promise<Record<string, number>> {
+/** The tenant's registry record's revocations of the user: the seconds before which its tokens are refused. */
+async function revocationsOf(tenantId: string, userId: string): Promise<number[]> {
   const { Item } = await db.send(new GetCommand({ TableName: tenantsTable, Key: { tenantId }, ConsistentRead: true }));
-  return Item?.revokedTokens ?? {};
+  const entries: string[] = [...(Item?.revokedTokens ?? [])];
+  return entries.filter((entry) => entry.startsWith(`${userId}@`)).map((entry) => Number(entry.split("@")[1]));
 }
 
 beforeAll(async () => {
@@ -120,25 +121,26 @@ describe("the users service on moto", () => {
     expect((await call(acme, "PATCH", `/users/${promoted}`, { role: "tenant-admin" })).status).toBe(200);
     expect((await call(acme, "PATCH", `/users/${disabled}`, { enabled: false })).status).toBe(200);
     expect((await call(acme, "DELETE", `/users/${deleted}`)).status).toBe(204);
-    const revoked = await revokedTokens(acme);
-    expect(revoked).not.toHaveProperty(unchanged);
+    expect(await revocationsOf(acme, unchanged)).toEqual([]);
     for (const id of [promoted, disabled, deleted]) {
-      expect(revoked[id]).toBeGreaterThan(startedAt);
-      expect(revoked[id]).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+      const [before, ...more] = await revocationsOf(acme, id);
+      expect(more).toEqual([]);
+      expect(before).toBeGreaterThan(startedAt);
+      expect(before).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
     }
-    // Enabling the disabled user again writes no revocation (the one it has, marked here, stays as it is).
+    // Enabling the disabled user again writes no revocation (its entry is taken out first, to see that).
+    const [entry] = await revocationsOf(acme, disabled);
     await db.send(
       new UpdateCommand({
         TableName: tenantsTable,
         Key: { tenantId: acme },
-        UpdateExpression: "SET revokedTokens.#user = :marked",
-        ExpressionAttributeNames: { "#user": disabled },
-        ExpressionAttributeValues: { ":marked": 123 },
+        UpdateExpression: "DELETE revokedTokens :entry",
+        ExpressionAttributeValues: { ":entry": new Set([`${disabled}@${entry}`]) },
       }),
     );
     expect((await call(acme, "PATCH", `/users/${disabled}`, { enabled: true })).status).toBe(200);
-    expect((await revokedTokens(acme))[disabled]).toBe(123);
-    expect(await revokedTokens(globex)).toEqual({});
+    expect(await revocationsOf(acme, disabled)).toEqual([]);
+    expect(await revocationsOf(globex, promoted)).toEqual([]);
   });
 
   it("never acts on another tenant's user that now has the email of a directory entry", async () => {

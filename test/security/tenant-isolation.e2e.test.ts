@@ -284,12 +284,17 @@ describe("mass assignment: body fields never change tenant, keys, role, tier or 
         "nothing in the victim's partition",
       ).toBeUndefined();
     }
-    // The caller's record changes only where the route revokes a user's tokens, and only for that user.
-    const { revokedTokens: revokedAfter = {}, ...ownAfter } = (await tenantRecord(caller.tenantId)) ?? {};
-    const { revokedTokens: revokedBefore = {}, ...ownBeforeRest } = ownBefore ?? {};
+    // The caller's record changes only where the route revokes a user's tokens: one entry added, for that user.
+    const { revokedTokens: revokedAfter = new Set(), ...ownAfter } = (await tenantRecord(caller.tenantId)) ?? {};
+    const { revokedTokens: revokedBefore = new Set(), ...ownBeforeRest } = ownBefore ?? {};
     expect(ownAfter, "the caller's tenant record").toEqual(ownBeforeRest);
-    const revoked = Object.keys(revokedAfter).filter((id) => revokedAfter[id] !== revokedBefore[id]);
-    expect(revoked, "the users whose tokens it revoked").toEqual(mass.revokes?.(params) ?? []);
+    const added = [...revokedAfter].filter((entry) => !revokedBefore.has(entry));
+    const removed = [...revokedBefore].filter((entry) => !revokedAfter.has(entry));
+    expect(removed, "the revocations it removed").toEqual([]);
+    expect(
+      added.map((entry) => entry.split("@")[0]),
+      "the users whose tokens it revoked",
+    ).toEqual(mass.revokes?.(params) ?? []);
     expect(await tenantRecord(victim.tenantId), "the victim's tenant record").toEqual(victimBefore);
     expect((await caller.api("GET", "/products")).status, "the caller keeps exactly its rights").toBe(200);
   });

@@ -77,13 +77,13 @@ describe("createAuthorizer", () => {
   it("throws Unauthorized (401) for a token its user's revocation refuses, and lets through one issued since", async () => {
     const revokedLater = createAuthorizer({
       verifier,
-      registry: registryWith({ revokedTokens: { u1: 1_700_000_001, other: 1_800_000_000 } }),
+      registry: registryWith({ revokedTokens: new Set(["u1@1700000000", "u1@1700000001", "other@1800000000"]) }),
       config,
     });
     await expect(revokedLater(event("Bearer good"))).rejects.toThrow("Unauthorized");
     const revokedBefore = createAuthorizer({
       verifier,
-      registry: registryWith({ revokedTokens: { u1: 1_700_000_000 } }),
+      registry: registryWith({ revokedTokens: new Set(["u1@1700000000", "other@1800000000"]) }),
       config,
     });
     expect((await revokedBefore(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });

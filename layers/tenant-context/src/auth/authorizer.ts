@@ -104,8 +104,8 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       const identity = await verifier.verify(token);
       const tenant = await registry.get(identity.tenantId);
       if (!tenant) throw new UnauthorizedError("tenant does not exist");
-      if (isRevoked(tenant, identity.userId, identity.issuedAt)) throw new UnauthorizedError("token revoked");
       logger.appendKeys({ tenant_id: tenant.tenantId, tier: tenant.tier, user_id: identity.userId });
+      if (isRevoked(tenant, identity.userId, identity.issuedAt)) throw new UnauthorizedError("token revoked");
       const resource = stageWildcard(event.methodArn);
       if (!ADMITTED_STATUSES.has(tenant.status)) {
         logger.info("tenant is not active", { status: tenant.status });

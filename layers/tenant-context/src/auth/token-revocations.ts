@@ -10,8 +10,40 @@ import type { TenantCredentials } from "../data/tenant-credentials.ts";
 import type { TenantRecord } from "../registry/tenant-registry.ts";
 import { MAX_TOKEN_AGE_SECONDS } from "./token-verifier.ts";
 
-/** The registry record's attribute: user id -> tokens issued (`iat`) before this second are refused. */
+/**
+ * The registry record's attribute: a string set of `<userId>@<second>` entries, each refusing that
+ * user's tokens issued (`iat`) before that second. A set, not a map by user id, so that a write
+ * names this one attribute and no user id as a path: the tenant data role's IAM policy allows
+ * exactly this attribute.
+ */
 export const REVOKED_TOKENS_ATTRIBUTE = "revokedTokens";
+
+/** One entry of the set. User ids are Cognito `sub`s (UUIDs), which hold no `@`. */
+const revocationEntry = (userId: string, before: number) => `${userId}@${before}`;
+
+function parseEntry(entry: string): [userId: string, before: number] | undefined {
+  const at = entry.lastIndexOf("@");
+  const before = Number(entry.slice(at + 1));
+  return at > 0 && Number.isSafeInteger(before) ? [entry.slice(0, at), before] : undefined;
+}
+
+/** Each record's set read once into user id -> latest revocation, for as long as the record is cached. */
+const parsed = new WeakMap<ReadonlySet<string>, Map<string, number>>();
+
+function revocationsOf(entries: ReadonlySet<string>): Map<string, number> {
+  let byUser = parsed.get(entries);
+  if (!byUser) {
+    byUser = new Map();
+    for (const entry of entries) {
+      const [userId, before] = parseEntry(entry) ?? [];
+      if (userId !== undefined && before !== undefined && before > (byUser.get(userId) ?? 0)) {
+        byUser.set(userId, before);
+      }
+    }
+    parsed.set(entries, byUser);
+  }
+  return byUser;
+}
 
 /**
  * Whether the registry record refuses this user's token. `issuedAt` is the token's `iat`; when it is
@@ -22,7 +54,8 @@ export const REVOKED_TOKENS_ATTRIBUTE = "revokedTokens";
  * if (isRevoked(record, identity.userId, identity.issuedAt)) throw new UnauthorizedError("token revoked");
  */
 export function isRevoked(record: TenantRecord, userId: string, issuedAt: number | undefined): boolean {
-  const before = record.revokedTokens?.[userId];
+  if (!record.revokedTokens) return false;
+  const before = revocationsOf(record.revokedTokens).get(userId);
   return before !== undefined && (issuedAt === undefined || issuedAt < before);
 }
 
@@ -30,8 +63,8 @@ export function isRevoked(record: TenantRecord, userId: string, issuedAt: number
 export interface TokenRevocations {
   /**
    * Refuses every token of the user issued up to now (to the second, so one issued in the same second
-   * as the call is refused too). `known` is the tenant's record as last read, whose revocations too
-   * old to matter (older than any token the verifier accepts) are removed in the same write.
+   * as the call is refused too). `known` is the tenant's record as last read: its entries too old to
+   * matter (older than any token the verifier accepts) are removed right after.
    */
   revokeUser(tenantId: string, userId: string, known?: TenantRecord): Promise<void>;
 }
@@ -52,24 +85,25 @@ export interface TokenRevocationsOptions {
   now?: () => number;
 }
 
-/** Revocations a write removes at most, so that its expression stays small. */
-const MAX_PRUNED = 20;
+/** Stale entries one write removes at most, so that its request stays small. */
+const MAX_PRUNED = 500;
 
-/** Tries before giving up when concurrent writes keep changing the map under us. */
-const ATTEMPTS = 3;
-
-/** Revocations older than any token the verifier accepts refuse nothing more: they can go. */
-function stale(known: TenantRecord | undefined, userId: string, nowSeconds: number): [string, number][] {
+/** Entries older than any token the verifier accepts refuse nothing more: they can go. */
+function staleEntries(known: TenantRecord | undefined, nowSeconds: number): string[] {
   const cutoff = nowSeconds - MAX_TOKEN_AGE_SECONDS - 60;
-  return Object.entries(known?.revokedTokens ?? {})
-    .filter(([id, before]) => id !== userId && before < cutoff)
-    .slice(0, MAX_PRUNED);
+  const stale: string[] = [];
+  for (const entry of known?.revokedTokens ?? []) {
+    const before = parseEntry(entry)?.[1];
+    if (before !== undefined && before < cutoff) stale.push(entry);
+    if (stale.length === MAX_PRUNED) break;
+  }
+  return stale;
 }
 
 /**
  * Creates the writer of revocations. The record is written with the tenant's own credentials
- * (IAM lets them change `revokedTokens` of that tenant's record and nothing else) and always at the
- * given tenant's key, never one a caller supplies.
+ * (IAM lets them add to and remove from `revokedTokens` of that tenant's record and nothing else)
+ * and always at the given tenant's key, never one a caller supplies.
  *
  * @example
  * const revocations = createTokenRevocations({ tableName: requireEnv("TENANTS_TABLE"), credentials });
@@ -81,29 +115,18 @@ export function createTokenRevocations(options: TokenRevocationsOptions): TokenR
   async function write(client: DynamoDBDocumentClient, tenantId: string, userId: string, known?: TenantRecord) {
     const nowSeconds = Math.floor(now() / 1000);
     // `iat` counts whole seconds: a token issued during this second has this second as its `iat`.
-    const before = nowSeconds + 1;
-    let pruned = stale(known, userId, nowSeconds);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      try {
-        await client.send(addRevocation(options.tableName, tenantId, userId, before, pruned));
-        return;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const entry = revocationEntry(userId, nowSeconds + 1);
+    try {
+      await client.send(change(options.tableName, tenantId, "ADD", [entry]));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Error(`tenant ${tenantId} has no registry record to revoke its user's tokens in`);
       }
-      if (pruned.length > 0) {
-        // Someone changed a revocation this write was removing: leave them for a later write.
-        pruned = [];
-        continue;
-      }
-      try {
-        await client.send(firstRevocation(options.tableName, tenantId, userId, before));
-        return;
-      } catch (error) {
-        // The map appeared meanwhile: add to it on the next try.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      throw error;
     }
-    throw new Error(`could not record the revocation of tenant ${tenantId}'s user: the record kept changing`);
+    // A set entry names its second, so removing what was stale when read never removes a newer one.
+    const stale = staleEntries(known, nowSeconds);
+    if (stale.length > 0) await client.send(change(options.tableName, tenantId, "DELETE", stale));
   }
 
   return {
@@ -121,41 +144,14 @@ export function createTokenRevocations(options: TokenRevocationsOptions): TokenR
   };
 }
 
-/** Sets the user's revocation in the existing map, removing stale ones if they are still as read. */
-function addRevocation(
-  tableName: string,
-  tenantId: string,
-  userId: string,
-  before: number,
-  pruned: [string, number][],
-): UpdateCommand {
-  const names: Record<string, string> = { "#revoked": REVOKED_TOKENS_ATTRIBUTE, "#user": userId };
-  const values: Record<string, number> = { ":before": before };
-  const conditions = ["attribute_exists(#revoked)"];
-  const removes = pruned.map(([id, at], i) => {
-    names[`#stale${i}`] = id;
-    values[`:stale${i}`] = at;
-    conditions.push(`#revoked.#stale${i} = :stale${i}`);
-    return `#revoked.#stale${i}`;
-  });
+/** Adds entries to, or removes them from, the set of an existing record; nothing is returned. */
+function change(tableName: string, tenantId: string, action: "ADD" | "DELETE", entries: string[]): UpdateCommand {
   return new UpdateCommand({
     TableName: tableName,
     Key: { tenantId },
-    UpdateExpression: `SET #revoked.#user = :before${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
-    ConditionExpression: conditions.join(" AND "),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  });
-}
-
-/** Creates the map with the user's revocation, on a record that exists and has none yet. */
-function firstRevocation(tableName: string, tenantId: string, userId: string, before: number): UpdateCommand {
-  return new UpdateCommand({
-    TableName: tableName,
-    Key: { tenantId },
-    UpdateExpression: "SET #revoked = :map",
-    ConditionExpression: "attribute_exists(tenantId) AND attribute_not_exists(#revoked)",
+    UpdateExpression: `${action} #revoked :entries`,
+    ConditionExpression: "attribute_exists(tenantId)",
     ExpressionAttributeNames: { "#revoked": REVOKED_TOKENS_ATTRIBUTE },
-    ExpressionAttributeValues: { ":map": { [userId]: before } },
+    ExpressionAttributeValues: { ":entries": new Set(entries) },
   });
 }

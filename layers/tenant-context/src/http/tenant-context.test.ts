@@ -436,8 +436,11 @@ describe("revoked tokens", () => {
     },
   };
   const appRevoking = (revokedTokens: Record<string, number>) => {
+    const entries = new Set(Object.entries(revokedTokens).map(([userId, before]) => `${userId}@${before}`));
     const app = new Hono<TenantEnv>();
-    app.use(tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry({ revokedTokens }) }));
+    app.use(
+      tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry({ revokedTokens: entries }) }),
+    );
     app.get("/me", (c) => c.json(c.var.tenant));
     return app;
   };
@@ -460,7 +463,9 @@ describe("revoked tokens", () => {
       expect(res.status).toBe(401);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
-    expect(logs().filter((line) => line.reason === "token revoked")).toHaveLength(2);
+    const refusals = logs().filter((line) => line.reason === "token revoked");
+    expect(refusals).toHaveLength(2);
+    expect(refusals.every((line) => line.tenant_id === "acme" && line.user_id === "user-9")).toBe(true);
   });
 
   it("lets through a token issued since its user's revocation, and the tokens of the tenant's other users", async () => {
@@ -483,7 +488,7 @@ describe("revoked tokens", () => {
       tenantContext({
         dataSource: noData,
         verifier,
-        registry: activeTenantRegistry({ revokedTokens: { "user-1": 1 } }),
+        registry: activeTenantRegistry({ revokedTokens: new Set(["user-1@1"]) }),
         revocations: {
           revokeUser: async (tenantId, userId, known) => {
             revoked.push({ tenantId, userId, known: known?.revokedTokens });
@@ -498,7 +503,7 @@ describe("revoked tokens", () => {
     expect((await app.request("/users/user-3/disable", { method: "POST" }, fromAuthorizer("1700000000"))).status).toBe(
       204,
     );
-    expect(revoked).toEqual([{ tenantId: "acme", userId: "user-3", known: { "user-1": 1 } }]);
+    expect(revoked).toEqual([{ tenantId: "acme", userId: "user-3", known: new Set(["user-1@1"]) }]);
   });
 });
 

@@ -241,10 +241,10 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     try {
       const caller = callerFromAuthorizer(c.env?.event) ?? (await callerFromToken(c, verifier()));
       const record = await currentRecord(registry(), caller.tenant.id);
-      // The registry, not a cached authorizer decision, is authoritative for revocations and the tier.
-      if (isRevoked(record, caller.tenant.userId, caller.issuedAt)) throw new UnauthorizedError("token revoked");
+      // The registry, not a cached authorizer decision, is authoritative for the tier and revocations.
       tenant = { ...caller.tenant, tier: record.tier };
       logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
+      if (isRevoked(record, tenant.userId, caller.issuedAt)) throw new UnauthorizedError("token revoked");
       refuseUnlessAdmitted(record, tenant);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);

@@ -27,8 +27,8 @@ export interface TenantRecord {
   usageKey?: string;
   /** the API Gateway id of that dedicated key */
   usageKeyId?: string;
-  /** user id -> that user's tokens issued (`iat`) before this second are refused (`token-revocations.ts`) */
-  revokedTokens?: Record<string, number>;
+  /** `<userId>@<second>`: that user's tokens issued (`iat`) before that second are refused (`token-revocations.ts`) */
+  revokedTokens?: ReadonlySet<string>;
 }
 
 /** The tier whose tenants get dedicated (silo) tables; all others share the pooled tables. */
