@@ -10,7 +10,13 @@ import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from 
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EmailTakenError } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
-import { createTenantCredentials, createTenantDataSource, NotFoundError, type Tier } from "@tenantkit/tenant-context";
+import {
+  createTenantCredentials,
+  createTenantDataSource,
+  createTokenRevocations,
+  NotFoundError,
+  type Tier,
+} from "@tenantkit/tenant-context";
 import { describe, expect, inject, it } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
@@ -167,6 +173,7 @@ describe("offboarding on moto", () => {
     const record = await onboardTenant(controlPlane.onboarding, req);
     const store = createProductStore(data.forTenant(req.tenantId, record.tables).table("products"));
     await createProduct(store, { name: "kept in the export", priceCents: 1, currency: "EUR", stock: 1 });
+    await createTokenRevocations({ tableName: context.refs.TenantsTable as string }).revokeUser(req.tenantId, "gone");
 
     const lines: ExportLine[] = [];
     for await (const line of exportAndDeleteTenant(
@@ -175,7 +182,9 @@ describe("offboarding on moto", () => {
     )) {
       lines.push(line);
     }
-    expect(lines[0]).toMatchObject({ type: "tenant" });
+    expect(lines[0]).toMatchObject({ type: "tenant", record: { tenantId: req.tenantId } });
+    // The layer's bookkeeping of revoked tokens is not the tenant's data.
+    expect(lines[0]).not.toHaveProperty("record.revokedTokens");
     expect(
       lines
         .filter((l) => l.type === "item")

@@ -54,7 +54,9 @@ export async function startOffboarding(
  */
 export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: TenantRecord): AsyncGenerator<ExportLine> {
   const { tenantId, tables } = record;
-  yield { type: "tenant", record };
+  // Its revoked tokens are the layer's bookkeeping, of no use to the tenant once it is gone.
+  const { revokedTokens: _revokedTokens, ...exported } = record;
+  yield { type: "tenant", record: exported };
   let items = 0;
   for (const table of deps.data.tableNames) {
     for await (const item of deps.data.items(tenantId, table, tables)) {
