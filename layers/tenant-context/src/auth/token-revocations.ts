@@ -35,10 +35,8 @@ function revocationsOf(entries: ReadonlySet<string>): Map<string, number> {
   if (!byUser) {
     byUser = new Map();
     for (const entry of entries) {
-      const [userId, before] = parseEntry(entry) ?? [];
-      if (userId !== undefined && before !== undefined && before > (byUser.get(userId) ?? 0)) {
-        byUser.set(userId, before);
-      }
+      const revocation = parseEntry(entry);
+      if (revocation && revocation[1] > (byUser.get(revocation[0]) ?? 0)) byUser.set(...revocation);
     }
     parsed.set(entries, byUser);
   }
