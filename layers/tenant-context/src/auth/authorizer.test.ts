@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
-import { type CapturedOutput, captureOutput } from "../testing/index.ts";
+import { type CapturedOutput, captureOutput, tenantRecord } from "../testing/index.ts";
 import { createAuthorizer, stageWildcard } from "./authorizer.ts";
 import type { TokenVerifier } from "./token-verifier.ts";
 
@@ -25,18 +25,7 @@ const verifier: TokenVerifier = {
 };
 
 function registryWith(record: Partial<TenantRecord> | undefined): TenantRegistry {
-  return {
-    get: async () =>
-      record && {
-        tenantId: "acme",
-        name: "Acme",
-        tier: "basic",
-        status: "ACTIVE",
-        createdAt: "",
-        updatedAt: "",
-        ...record,
-      },
-  };
+  return { get: async () => record && tenantRecord(record) };
 }
 
 const config: AppConfig = {

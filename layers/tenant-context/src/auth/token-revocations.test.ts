@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { TenantRecord } from "../registry/tenant-registry.ts";
+import { tenantRecord } from "../testing/index.ts";
 import { isRevoked } from "./token-revocations.ts";
 
-const record = (entries: string[]): TenantRecord => ({
-  tenantId: "acme",
-  name: "Acme",
-  tier: "basic",
-  status: "ACTIVE",
-  createdAt: "",
-  updatedAt: "",
-  revokedTokens: new Set(entries),
-});
+const record = (entries: string[]) => tenantRecord({ revokedTokens: new Set(entries) });
 
 describe("isRevoked", () => {
   it("refuses a token issued before its user's latest revocation, and none issued at or after it", () => {

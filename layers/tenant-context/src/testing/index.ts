@@ -21,23 +21,31 @@ import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
 
 /**
+ * A tenant's registry record: `acme`, ACTIVE on `basic`, or as `overrides` say.
+ *
+ * @example
+ * const record = tenantRecord({ tenantId: "globex", tier: "enterprise", tables: { products: "globex-products" } });
+ */
+export function tenantRecord(overrides: Partial<TenantRecord> = {}): TenantRecord {
+  return {
+    tenantId: "acme",
+    name: overrides.tenantId ?? "acme",
+    tier: "basic",
+    status: "ACTIVE",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+    ...overrides,
+  };
+}
+
+/**
  * A registry in which every tenant asked about exists and is ACTIVE on `tier` (or as `overrides` say).
  *
  * @example
  * const app = createProductsApp({ registry: activeTenantRegistry({ tier: "premium" }), verifier: refusingVerifier() });
  */
 export function activeTenantRegistry(overrides: Partial<TenantRecord> = {}): TenantRegistry {
-  return {
-    get: async (tenantId) => ({
-      tenantId,
-      name: tenantId,
-      tier: "basic",
-      status: "ACTIVE",
-      createdAt: "2026-01-01T00:00:00.000Z",
-      updatedAt: "2026-01-01T00:00:00.000Z",
-      ...overrides,
-    }),
-  };
+  return { get: async (tenantId) => tenantRecord({ tenantId, ...overrides }) };
 }
 
 /**
