@@ -8,7 +8,7 @@ import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import { requireEnv, requireRole, type TenantContextOptions, type TenantEnv } from "@tenantkit/tenant-context";
 import type { Context } from "hono";
 import { changeUserRoute, createUserRoute, deleteUserRoute, getUserRoute, listUsersRoute } from "./routes.ts";
-import { changeUser, deleteUser, getUser } from "./use-cases/change-user.ts";
+import { changeUser, deleteUser, getUser, type UserChangeDeps } from "./use-cases/change-user.ts";
 import { createUser } from "./use-cases/create-user.ts";
 
 export function createUsersApp(
@@ -19,6 +19,12 @@ export function createUsersApp(
   app.use("/users", requireRole("tenant-admin"));
   app.use("/users/*", requireRole("tenant-admin"));
   const directory = (c: Context<TenantEnv>) => createUserDirectory(c.var.data.table("users"));
+  /** What changing or removing a user needs: Cognito, and the caller's tenant's directory and revocations. */
+  const changeDeps = (c: Context<TenantEnv>): UserChangeDeps => ({
+    identity,
+    directory: directory(c),
+    revocations: c.var.revocations,
+  });
 
   app.openapi(createUserRoute, async (c) =>
     c.json(await createUser({ identity, directory: directory(c) }, c.var.tenant.id, c.req.valid("json")), 201),
@@ -34,23 +40,11 @@ export function createUsersApp(
   app.openapi(getUserRoute, async (c) => c.json(await getUser(directory(c), c.req.valid("param").id), 200));
 
   app.openapi(changeUserRoute, async (c) =>
-    c.json(
-      await changeUser(
-        { identity, directory: directory(c), revocations: c.var.revocations },
-        c.var.tenant.id,
-        c.req.valid("param").id,
-        c.req.valid("json"),
-      ),
-      200,
-    ),
+    c.json(await changeUser(changeDeps(c), c.var.tenant.id, c.req.valid("param").id, c.req.valid("json")), 200),
   );
 
   app.openapi(deleteUserRoute, async (c) => {
-    await deleteUser(
-      { identity, directory: directory(c), revocations: c.var.revocations },
-      c.var.tenant.id,
-      c.req.valid("param").id,
-    );
+    await deleteUser(changeDeps(c), c.var.tenant.id, c.req.valid("param").id);
     return c.body(null, 204);
   });
 
