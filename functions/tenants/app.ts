@@ -99,8 +99,9 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
   // A stream is not a typed JSON response: documented here, handled below.
   app.openAPIRegistry.registerPath(offboardTenantRoute);
   app.delete("/tenants/:id", async (c) => {
-    const params = TenantIdParams.safeParse(c.req.param());
-    if (!params.success) throw new ValidationError(fieldErrors(params.error, "param"));
+    const sent = c.req.param();
+    const params = TenantIdParams.safeParse(sent);
+    if (!params.success) throw new ValidationError(fieldErrors(params.error, "param", sent));
     const { id } = params.data;
     if (id === c.var.tenant.id)
       throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);

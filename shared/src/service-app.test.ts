@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import { jsonBody, jsonResponse, problemResponses } from "./schemas.ts";
-import { createPublicApp } from "./service-app.ts";
+import { createPublicApp, fieldErrors } from "./service-app.ts";
 
 const Greeting = z.object({ name: z.string({ error: "is required" }) });
 const app = createPublicApp();
@@ -48,5 +48,55 @@ describe("service app: the Content-Type of a JSON route", () => {
     const res = await post("{nope", { "Content-Type": "application/json" });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0]).toMatchObject({ location: "body", field: "(root)" });
+  });
+});
+
+describe("service app: a required field that was not sent", () => {
+  const Order = z.object({
+    name: z.string({ error: "must be text" }),
+    count: z.number({ error: "must be a number" }),
+    lines: z.array(z.object({ sku: z.string({ error: "must be text" }) })),
+  });
+  const orders = createPublicApp();
+  orders.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders",
+      request: { body: jsonBody(Order) },
+      responses: { 201: jsonResponse(Order, "The order"), ...problemResponses },
+    }),
+    (c) => c.json(c.req.valid("json"), 201),
+  );
+  const errorsOf = async (body: unknown) => {
+    const res = await orders.request("/orders", {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    return (await res.json()).errors;
+  };
+
+  it("is named as required, at any depth, instead of by the type it should have", async () => {
+    expect(await errorsOf({ lines: [{}] })).toEqual([
+      { location: "body", field: "name", message: "is required" },
+      { location: "body", field: "count", message: "is required" },
+      { location: "body", field: "lines.0.sku", message: "is required" },
+    ]);
+  });
+
+  it("keeps the field's own message when it was sent with the wrong type, null included", async () => {
+    expect(await errorsOf({ name: 7, count: null, lines: [{ sku: false }] })).toEqual([
+      { location: "body", field: "name", message: "must be text" },
+      { location: "body", field: "count", message: "must be a number" },
+      { location: "body", field: "lines.0.sku", message: "must be text" },
+    ]);
+  });
+
+  it("does not take a name inherited from Object.prototype for a field that was sent", async () => {
+    const Named = z.object({ constructor: z.string({ error: "must be text" }) });
+    expect(fieldErrors(Named.safeParse({}).error as never, "json", {})).toEqual([
+      { location: "body", field: "constructor", message: "is required" },
+    ]);
   });
 });

@@ -30,13 +30,32 @@ const LOCATIONS: Record<string, FieldError["location"]> = {
   header: "header",
 };
 
-/** Turns zod issues into field errors that name the field and where it was. */
-export function fieldErrors(error: ZodError, target: string): FieldError[] {
+/** The value at `path` in what was validated; undefined where the path leaves what was sent. */
+function sentValueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Turns zod issues into field errors that name the field and where it was. Given what was
+ * validated, a required field that was not sent says "is required" rather than what its type is.
+ *
+ * @example
+ * throw new ValidationError(fieldErrors(parsed.error, "json", body));
+ */
+export function fieldErrors(error: ZodError, target: string, input?: unknown): FieldError[] {
   const location = LOCATIONS[target] ?? "body";
   return error.issues.map((issue) => ({
     location,
     field: issue.path.length > 0 ? issue.path.join(".") : "(root)",
-    message: issue.message,
+    message:
+      issue.code === "invalid_type" && input !== undefined && sentValueAt(input, issue.path) === undefined
+        ? "is required"
+        : issue.message,
   }));
 }
 
@@ -74,7 +93,9 @@ export function createPublicApp(): OpenAPIHono<TenantEnv> {
 function newApp(context: MiddlewareHandler<TenantEnv>): OpenAPIHono<TenantEnv> {
   const app = new OpenAPIHono<TenantEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw new ValidationError(fieldErrors(result.error, result.target));
+      // What was sent: @hono/zod-validator passes it in as `data`, though this hook's type leaves it out.
+      const sent = (result as { data?: unknown }).data;
+      if (!result.success) throw new ValidationError(fieldErrors(result.error, result.target, sent));
     },
   });
   // First, so that every request, refused ones included, has a correlation id and is in the metrics.
