@@ -6,7 +6,7 @@
 import { hash } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
-import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
+import { ServiceUnavailableError, TenantIsolationError, UnauthorizedError } from "../http/errors.ts";
 import { type ClaimRules, verifyRs256Jwt } from "./compact-jwt.ts";
 import { type Role, rolesFromGroups } from "./roles.ts";
 
@@ -15,6 +15,18 @@ export const TENANT_CLAIM = "custom:tenantId";
 
 /** Tenant ids are lowercase slugs; anything else in the claim is refused. */
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/**
+ * Refuses, as an isolation violation (a 500 that reveals nothing), a tenant id that is not one: the
+ * tenant's table views, secret names and STS sessions are only ever made for valid ids, so that no
+ * id can reach into another tenant's key, path or tag (`acme/payments` would name acme's secrets).
+ *
+ * @example
+ * assertTenantId(tenantId); // before building anything scoped to it
+ */
+export function assertTenantId(tenantId: string): void {
+  if (!TENANT_ID_PATTERN.test(tenantId)) throw new TenantIsolationError(`'${tenantId}' is not a tenant id`);
+}
 
 /** Who the caller is, from a verified token. */
 export interface VerifiedIdentity {

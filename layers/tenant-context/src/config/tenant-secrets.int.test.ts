@@ -1,6 +1,7 @@
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createTenantCredentials } from "../data/tenant-credentials.ts";
+import { TenantIsolationError } from "../http/errors.ts";
 import { createAppConfig } from "./app-config.ts";
 import { createTenantSecrets } from "./tenant-secrets.ts";
 
@@ -48,6 +49,11 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
     for (const name of [`../${red}/payments/api-key`, "/local/tenants/x/y", "a/../../b", "", "a//b"]) {
       await expect(secrets.forTenant(blue).get(name), name).rejects.toThrow(/invalid secret name/);
     }
+  });
+
+  it("refuses a tenant id that is not one, which could name another tenant's folder", async () => {
+    // "<red>/payments" + "api-key" would be red's own secret, read for a caller named that way.
+    await expect(secrets.forTenant(`${red}/payments`).get("api-key")).rejects.toBeInstanceOf(TenantIsolationError);
   });
 
   it("refuses a value that is not JSON without quoting any of it", async () => {

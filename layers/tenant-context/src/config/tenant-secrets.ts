@@ -4,6 +4,7 @@ import { TransformParameterError } from "@aws-lambda-powertools/parameters/error
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LRUCache } from "lru-cache";
+import { assertTenantId } from "../auth/token-verifier.ts";
 import type { TenantCredentials } from "../data/tenant-credentials.ts";
 
 /** A secret name below the tenant's folder: path segments of letters, digits, `_`, `-`, `.`; no `..`. */
@@ -37,6 +38,7 @@ export interface TenantSecretsOptions {
  * tenantSecretName("prod", "acme", "payment-provider/api-key"); // "/prod/tenants/acme/payment-provider/api-key"
  */
 export function tenantSecretName(stage: string, tenantId: string, name: string): string {
+  assertTenantId(tenantId);
   if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name '${name}'`);
   return `/${stage}/tenants/${tenantId}/${name}`;
 }

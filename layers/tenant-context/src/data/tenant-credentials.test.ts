@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TenantIsolationError } from "../http/errors.ts";
 import { createTenantCredentials } from "./tenant-credentials.ts";
 
 const roleArn = "arn:aws:iam::123456789012:role/app-tenant-data";
@@ -40,12 +41,21 @@ describe("createTenantCredentials", () => {
 
   it("keeps the session name within the 64 characters STS allows, tagging the full tenant id", async () => {
     const { client, send } = fakeSts();
-    const tenantId = "t".repeat(80);
+    const tenantId = "t".repeat(64);
     await createTenantCredentials({ roleArn, sts: client }).forTenant(tenantId)();
     expect(send.mock.calls[0]?.[0].input).toMatchObject({
       RoleSessionName: `tenant-${"t".repeat(57)}`,
       Tags: [{ Key: "TenantId", Value: tenantId }],
     });
+  });
+
+  it("makes no session for a tenant id that is not one", () => {
+    const { client, send } = fakeSts();
+    const credentials = createTenantCredentials({ roleArn, sts: client });
+    for (const tenantId of ["", "Acme", "acme/payments", "acme "]) {
+      expect(() => credentials.forTenant(tenantId), tenantId).toThrow(TenantIsolationError);
+    }
+    expect(send).not.toHaveBeenCalled();
   });
 
   it("caches credentials per tenant", async () => {

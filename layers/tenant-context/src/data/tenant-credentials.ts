@@ -2,6 +2,7 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { LRUCache } from "lru-cache";
+import { assertTenantId } from "../auth/token-verifier.ts";
 
 export interface TenantCredentialsOptions {
   roleArn: string;
@@ -64,6 +65,7 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
 
   return {
     forTenant(tenantId) {
+      assertTenantId(tenantId);
       return async () => {
         const session = sessions.get(tenantId) ?? newSession(tenantId);
         const { current } = session;

@@ -229,6 +229,33 @@ describe("createTenantScopedTable", () => {
     ).rejects.toBeInstanceOf(TenantIsolationError);
     expect(sent).toEqual([]);
   });
+
+  it("sends a transaction's writes only to tables of views it made, whatever the objects handed in say", async () => {
+    const { client, sent } = recordingClient();
+    const mine = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+    // A look-alike of a view, naming another table for the same tenant.
+    const lookAlike = { ...mine, tableName: "stack-tenants" } as TenantTable;
+    await expectViolation(
+      mine.transactWrite([{ table: lookAlike, update: { productId: "p1" }, options: { update: "SET tier = :t" } }]),
+      /no tenant view/,
+    );
+    // A view is frozen: its table cannot be renamed to send a write elsewhere.
+    expect(() => {
+      (mine as { tableName: string }).tableName = "stack-tenants";
+    }).toThrow(TypeError);
+    await mine.transactWrite([{ table: mine, put: { productId: "p1" } }]);
+    expect(sent.map(({ input }) => input)).toEqual([
+      { TransactItems: [{ Put: { TableName: tableName, Item: { productId: "p1", tenantId: "acme" } } }] },
+    ]);
+  });
+
+  it.each(["", "ACME", "acme/payments", "acme#x", "../globex"])(
+    "refuses to make a view for %j, which is not a tenant id",
+    (tenantId) => {
+      const { client } = recordingClient();
+      expect(() => createTenantScopedTable({ client, tableName, tenantId })).toThrow(TenantIsolationError);
+    },
+  );
 });
 
 describe("consistent reads", () => {

@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { assertTenantId } from "../auth/token-verifier.ts";
 import { ServiceUnavailableError, TenantIsolationError } from "../http/errors.ts";
 
 /** Every tenant table's partition key attribute: the tenant id, exactly. */
@@ -39,7 +40,6 @@ export interface QueryOptions extends ExpressionParts {
   /** condition on the sort key only, e.g. `begins_with(#sk, :prefix)`; the tenant part is added */
   sortKeyCondition?: string;
   filter?: string;
-  indexName?: string;
   limit?: number;
   /** the `nextKey` of the previous page */
   startKey?: Item;
@@ -52,7 +52,7 @@ export interface QueryPage<T> {
   nextKey: Item | undefined;
 }
 
-/** One write of an atomic transaction, against any tenant table of the same tenant. */
+/** One write of an atomic transaction, against any table view of the same tenant (made by `createTenantScopedTable`). */
 export type TransactionWrite =
   | { table: TenantTable; put: Item; options?: ConditionOptions }
   | { table: TenantTable; update: Item; options: UpdateOptions }
@@ -183,8 +183,16 @@ async function translateConditionFailure<T>(write: Promise<T>): Promise<T> {
 }
 
 /**
+ * The table and tenant of every view `createTenantScopedTable` made, as it made them: a transaction
+ * takes its tables from here, never from the (plain) object it is handed, so neither a look-alike
+ * object nor a view whose properties were changed can send a write elsewhere.
+ */
+const genuineViews = new WeakMap<TenantTable, { tableName: string; tenantId: string }>();
+
+/**
  * Creates a table client bound to one tenant. `client` should carry credentials from
- * `createTenantCredentials` so that IAM enforces the same rule these checks enforce.
+ * `createTenantCredentials` so that IAM enforces the same rule these checks enforce. The view is
+ * frozen; a tenant id that is not one is refused (`assertTenantId`).
  *
  * @example
  * const products = createTenantScopedTable({ client, tableName, tenantId: "acme" });
@@ -196,6 +204,7 @@ export function createTenantScopedTable(options: {
   tenantId: string;
 }): TenantTable {
   const { client, tableName, tenantId } = options;
+  assertTenantId(tenantId);
   const guard = createTenantKeyGuard(tenantId, tableName);
 
   const table: TenantTable = {
@@ -250,7 +259,6 @@ export function createTenantScopedTable(options: {
       const result = await client.send(
         new QueryCommand({
           TableName: tableName,
-          IndexName: opts.indexName,
           KeyConditionExpression: keyCondition,
           FilterExpression: opts.filter,
           ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, "#tenantKey": TENANT_KEY },
@@ -268,10 +276,13 @@ export function createTenantScopedTable(options: {
 
     async transactWrite(writes) {
       const items = writes.map((write) => {
-        if (write.table.tenantId !== tenantId) {
+        const view = genuineViews.get(write.table);
+        if (!view)
+          throw new TenantIsolationError(`transaction on ${tableName} included a table that is no tenant view`);
+        if (view.tenantId !== tenantId) {
           throw new TenantIsolationError(`transaction on ${tableName} included a write for another tenant`);
         }
-        const target = write.table.tableName;
+        const target = view.tableName;
         const other = createTenantKeyGuard(tenantId, target);
         if ("put" in write) {
           return {
@@ -341,5 +352,7 @@ export function createTenantScopedTable(options: {
       }
     },
   };
+  Object.freeze(table);
+  genuineViews.set(table, { tableName, tenantId });
   return table;
 }

@@ -419,6 +419,48 @@ describe("c.var.secrets", () => {
   });
 });
 
+describe("c.var.config", () => {
+  it("reads global configuration with the maxAge the caller gives", async () => {
+    const asked: [string, number | undefined][] = [];
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: noData,
+        verifier: refusingVerifier(),
+        registry: activeTenantRegistry(),
+        config: {
+          getJson: async <T>(name: string, maxAgeSeconds?: number) => {
+            asked.push([name, maxAgeSeconds]);
+            return {} as T;
+          },
+        },
+      }),
+    );
+    app.get("/config", async (c) =>
+      c.json([await c.var.config.getJson("tiers", 60), await c.var.config.getJson("flags")]),
+    );
+    expect((await app.request("/config", {}, authorizerEvent())).status).toBe(200);
+    expect(asked).toEqual([
+      ["tiers", 60],
+      ["flags", undefined],
+    ]);
+  });
+});
+
+describe("the tenant data role", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("is required on Lambda, where data would otherwise be read with the function's own role", () => {
+    vi.stubEnv("AWS_LAMBDA_FUNCTION_NAME", "ProductsFunction");
+    vi.stubEnv("TENANT_DATA_ROLE_ARN", "");
+    expect(() => tenantContext({ tables: { products: "products" } })).toThrow(/TENANT_DATA_ROLE_ARN/);
+    vi.stubEnv("TENANT_DATA_ROLE_ARN", "arn:aws:iam::123456789012:role/app-tenant-data");
+    expect(() => tenantContext({ tables: { products: "products" } })).not.toThrow();
+  });
+});
+
 describe("revoked tokens", () => {
   /** A verifier that accepts the one token `good`, issued (`iat`) at 1,700,000,000. */
   const verifier = {
@@ -778,6 +820,28 @@ describe("tenant isolation violations", () => {
     expect(event.violation).toEqual(expect.any(String));
     expect(output.text()).not.toContain("globex-private-note");
     expect(emf()[0]).toMatchObject({ ServerErrors: 1, tenantId: "acme" });
+  });
+
+  it("includes a refusal by IAM, which the in-process checks should have made first", async () => {
+    const denied = Object.assign(new Error("User is not authorized to perform: dynamodb:GetItem"), {
+      name: "AccessDeniedException",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const dataSource = createTenantDataSource({
+      tables: { items: "items" },
+      client: { send: async () => Promise.reject(denied) } as unknown as DynamoDBDocumentClient,
+    });
+    const app = new Hono<TenantEnv>();
+    app.use(tenantContext({ dataSource, verifier: refusingVerifier(), registry: activeTenantRegistry() }));
+    app.onError(handleError);
+    app.get("/items/:id", async (c) => c.json(await c.var.data.table("items").get({ itemId: c.req.param("id") })));
+
+    const result = await handle(app)(restEvent("/items/1"), lambdaContext);
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body)).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500 });
+    const [event] = logs().filter((line) => line.security_event === "access_denied");
+    expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
   });
 
   it("is logged as a security event when it ends a streamed export half way", async () => {

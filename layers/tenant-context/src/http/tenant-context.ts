@@ -184,8 +184,15 @@ function lazy<T>(make: () => T): () => T {
   };
 }
 
+/**
+ * The tenant data role's sessions. On Lambda (and in the local stack, which sets what Lambda sets)
+ * the role is required: without it every tenant's data would be read with the function's own role,
+ * which IAM does not confine to a tenant. Elsewhere (tests, scripts) its absence means one client.
+ */
 function tenantCredentials(): TenantCredentials | undefined {
-  const roleArn = process.env.TENANT_DATA_ROLE_ARN;
+  const roleArn = process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? requireEnv("TENANT_DATA_ROLE_ARN")
+    : process.env.TENANT_DATA_ROLE_ARN;
   return roleArn ? createTenantCredentials({ roleArn }) : undefined;
 }
 
@@ -215,7 +222,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   );
   const config = lazy(() => options.config ?? createAppConfig({ stage: requireEnv("STAGE") }));
   /** `c.var.config`: global, the same for every request */
-  const requestConfig: AppConfig = { getJson: (name) => config().getJson(name) };
+  const requestConfig: AppConfig = { getJson: (name, maxAgeSeconds) => config().getJson(name, maxAgeSeconds) };
   const registry = lazy(() => options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") }));
   const revocations = lazy(
     () =>

@@ -11,10 +11,14 @@ import { TenantIsolationError } from "../http/errors.ts";
  */
 export const logger = new Logger();
 
+/** What AWS services call a refusal by IAM (STS says `AccessDenied`, the others `AccessDeniedException`). */
+const ACCESS_DENIED = new Set(["AccessDeniedException", "AccessDenied"]);
+
 /**
  * Logs why something failed. A tenant isolation violation is a CRITICAL security event with its
- * reason, on whatever path it surfaced (an answer, a streamed body, an event); anything else is an
- * error with `message`.
+ * reason, on whatever path it surfaced (an answer, a streamed body, an event). So is a refusal by
+ * IAM: the tenant data role refuses what the in-process checks should have refused first, so one
+ * means a check was missed (or the policy is wrong). Anything else is an error with `message`.
  *
  * @example
  * logFailure(logger, "event not processed", error, { message_id: record.messageId });
@@ -31,6 +35,8 @@ export function logFailure(
       security_event: "tenant_isolation",
       violation: error.violation,
     });
+  } else if (error instanceof Error && ACCESS_DENIED.has(error.name)) {
+    log.critical("AWS refused a call", { ...attributes, security_event: "access_denied", error });
   } else {
     log.error(message, { ...attributes, error: error as Error });
   }
