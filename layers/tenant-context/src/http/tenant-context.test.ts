@@ -127,6 +127,30 @@ describe("tenantContext metrics (EMF)", () => {
     expect(emf()[1]).toMatchObject({ Requests: 1, WidgetsCounted: 3 });
   });
 
+  it("publishes what a producer records while it stops for a client that went away with its own request", async () => {
+    const app = buildApp();
+    app.get("/export", (c) => {
+      async function* exported() {
+        try {
+          yield* lines(["a", "b", "c"]);
+        } finally {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          c.var.metrics.addMetric("ExportsStopped", MetricUnit.Count, 1);
+        }
+      }
+      return ndjsonResponse(c, exported());
+    });
+    const abandoned = await app.request("/export", {}, authorizerEvent());
+    const reader = (abandoned.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ExportsStopped: 1, ServerErrors: 0 });
+
+    await (await app.request("/buffered", {}, authorizerEvent())).text();
+    expect(emf()[1]).not.toHaveProperty("ExportsStopped");
+  });
+
   it("counts a streamed body that fails half way as a server error", async () => {
     const app = buildApp();
     app.get("/fails-midway", () => {
@@ -243,6 +267,8 @@ describe("tenantContext quota", () => {
     app.onError(handleError);
     app.get("/things", (c) => {
       handled();
+      c.var.metrics.addMetric("ThingsListed", MetricUnit.Count, 1);
+      c.var.metrics.addMetadata("thingsCursor", "none");
       c.header("Cache-Control", "max-age=60");
       return c.json({ things: [] });
     });
@@ -283,7 +309,11 @@ describe("tenantContext quota", () => {
     expect(res.headers.get("cache-control")).toBeNull();
     expect(await res.json()).not.toHaveProperty("things");
     expect(handled).toHaveBeenCalledOnce();
+    expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ tier: "premium", ClientErrors: 1 });
+    // What the dropped answer's handler recorded went with it.
+    expect(emf()[0]).not.toHaveProperty("ThingsListed");
+    expect(emf()[0]).not.toHaveProperty("thingsCursor");
   });
 
   it("counts a write before its handler: a refused write never reaches it", async () => {

@@ -21,7 +21,12 @@ import type { EventPublisher } from "../events/event-publisher.ts";
 import { createTenantEvents, type TenantEvents } from "../events/tenant-events.ts";
 import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
 import { logFailure, logger } from "../observability/logger.ts";
-import { publishRequestMetrics, type RequestMetrics, requestMetrics } from "../observability/metrics.ts";
+import {
+  dropRecordedMetrics,
+  publishRequestMetrics,
+  type RequestMetrics,
+  requestMetrics,
+} from "../observability/metrics.ts";
 import {
   createTenantRegistry,
   type TenantRecord,
@@ -320,9 +325,26 @@ interface WatchedBody {
 }
 
 /**
+ * Waits until a cancelled body's producer has stopped, at most `SETTLE_WAIT_MS`: a producer stuck
+ * in a call of its own must not hold the invocation until its timeout.
+ */
+async function untilStopped(cancelled: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    cancelled.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, SETTLE_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
  * Passes a streamed body through and calls `sent` once when it is over: with `status` when its last
  * chunk has passed or the client went away, with 500 when the body failed half way. Otherwise what
- * a service recorded for the request would stay stored and be published with the next one.
+ * a service recorded for the request would stay stored and be published with the next one. When
+ * the client goes away, `sent` waits until the producer has stopped, so that what it records while
+ * stopping is published with its own request; the latency still ends at the cancel.
  */
 function whenSent(
   body: ReadableStream<Uint8Array>,
@@ -353,9 +375,13 @@ function whenSent(
         controller.error(error);
       }
     },
-    cancel(reason) {
-      end(status);
-      return reader.cancel(reason);
+    async cancel(reason) {
+      if (over) return reader.cancel(reason);
+      // From now on only this publishes: the read the cancel ends would, too early.
+      over = true;
+      const cancelledAt = performance.now();
+      await untilStopped(reader.cancel(reason));
+      sent(status, cancelledAt);
     },
   });
   return {
@@ -364,15 +390,7 @@ function whenSent(
       if (over) return;
       // Nothing else publishes it from now on: the read the cancel ends would, too early.
       over = true;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        reader.cancel().catch(() => undefined),
-        // A producer stuck in a call of its own must not hold the invocation until its timeout.
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, SETTLE_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await untilStopped(reader.cancel());
       sent(status, lastChunkAt);
     },
   };
@@ -476,8 +494,10 @@ async function refusedAfterAll(c: Context<TenantEnv>, counted: Promise<void>): P
     await counted;
   } catch (error) {
     await c.res.body?.cancel();
-    // Cleared first, so that none of the dropped answer's headers are carried over to the 429.
+    // Cleared first, so that none of the dropped answer's headers are carried over to the 429,
+    // nor what its handler recorded to the 429's metrics.
     c.res = undefined;
+    dropRecordedMetrics();
     throw error;
   }
 }

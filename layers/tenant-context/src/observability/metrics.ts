@@ -22,8 +22,20 @@ export { MetricUnit };
 /** A unit of `MetricUnit`, e.g. `MetricUnit.Count`. */
 type Unit = Parameters<Metrics["addMetric"]>[1];
 
-/** The names the tenant context records for every request: metrics, metadata and dimensions. */
-const RESERVED_NAMES = new Set(["Requests", "Latency", "ClientErrors", "ServerErrors", "tenantId", "service", "tier"]);
+/**
+ * The names the tenant context records for every request (metrics, metadata and dimensions), and
+ * `_aws`, the EMF envelope itself, which a metric or metadata of that name would replace.
+ */
+const RESERVED_NAMES = new Set([
+  "Requests",
+  "Latency",
+  "ClientErrors",
+  "ServerErrors",
+  "tenantId",
+  "service",
+  "tier",
+  "_aws",
+]);
 
 /**
  * What a service may add to its request's metrics (`c.var.metrics`): metrics and metadata. They
@@ -77,7 +89,14 @@ function recordAndPublish(outcome: RequestOutcome): void {
   metrics.publishStoredMetrics();
 }
 
-function clearStored(): void {
+/**
+ * Drops what the service recorded for the request so far, as when its answer is dropped (a read
+ * the quota refused after it ran): the request's own metrics are recorded when it is published.
+ *
+ * @example
+ * dropRecordedMetrics(); // then answer 429
+ */
+export function dropRecordedMetrics(): void {
   metrics.clearMetrics();
   metrics.clearDimensions();
   metrics.clearMetadata();
@@ -96,14 +115,14 @@ export function publishRequestMetrics(outcome: RequestOutcome): void {
   try {
     recordAndPublish(outcome);
   } catch (error) {
-    clearStored();
+    dropRecordedMetrics();
     logger.error("the request's metrics could not be published as recorded; the service's own were dropped", {
       error: error as Error,
     });
     try {
       recordAndPublish(outcome);
     } catch (again) {
-      clearStored();
+      dropRecordedMetrics();
       logger.error("the request's metrics could not be published", { error: again as Error });
     }
   }
