@@ -75,6 +75,18 @@ describe("token revocations (the tenants table on moto, with the tenant's own cr
     );
   });
 
+  it("replaces the user's earlier entries with its new one, so the set holds one entry per user", async () => {
+    const earlier = NOW - 3600;
+    const record = await tenant("churning", {
+      revokedTokens: new Set([`user-1@${earlier}`, `user-1@${earlier + 60}`, `user-2@${earlier}`]),
+    });
+    await revocations.revokeUser(record.tenantId, "user-1", record);
+    const after = await stored(record.tenantId);
+    expect(after.revokedTokens).toEqual(new Set([`user-1@${NOW + 1}`, `user-2@${earlier}`]));
+    expect(isRevoked(after, "user-1", NOW)).toBe(true);
+    expect(isRevoked(after, "user-2", earlier - 1)).toBe(true);
+  });
+
   it("does not create a record for a tenant that has none", async () => {
     const tenantId = `missing-${suffix}`;
     await expect(revocations.revokeUser(tenantId, "user-1")).rejects.toThrow(/has no registry record/);

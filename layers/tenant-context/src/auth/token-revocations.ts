@@ -61,8 +61,10 @@ export function isRevoked(record: TenantRecord, userId: string, issuedAt: number
 export interface TokenRevocations {
   /**
    * Refuses every token of the user issued up to now (to the second, so one issued in the same second
-   * as the call is refused too). `known` is the tenant's record as last read: its entries too old to
-   * matter (older than any token the verifier accepts) are removed right after.
+   * as the call is refused too). `known` is the tenant's record as last read: its entries that refuse
+   * nothing more are removed right after, those older than any token the verifier accepts and the
+   * user's own earlier ones, which the new entry covers. So the set holds at most one entry per user
+   * revoked within the last day, however often a user is changed.
    */
   revokeUser(tenantId: string, userId: string, known?: TenantRecord): Promise<void>;
 }
@@ -86,13 +88,19 @@ export interface TokenRevocationsOptions {
 /** Stale entries one write removes at most, so that its request stays small. */
 const MAX_PRUNED = 500;
 
-/** Entries older than any token the verifier accepts refuse nothing more: they can go. */
-function staleEntries(known: TenantRecord | undefined, nowSeconds: number): string[] {
+/**
+ * Entries that refuse nothing more once `added` is in the set: those older than any token the
+ * verifier accepts, and the same user's earlier ones (the user's latest entry is the one that counts).
+ */
+function staleEntries(known: TenantRecord | undefined, nowSeconds: number, added: [string, number]): string[] {
   const cutoff = nowSeconds - MAX_TOKEN_AGE_SECONDS - 60;
+  const [userId, latest] = added;
   const stale: string[] = [];
   for (const entry of known?.revokedTokens ?? []) {
-    const before = parseEntry(entry)?.[1];
-    if (before !== undefined && before < cutoff) stale.push(entry);
+    const revocation = parseEntry(entry);
+    if (revocation && (revocation[1] < cutoff || (revocation[0] === userId && revocation[1] < latest))) {
+      stale.push(entry);
+    }
     if (stale.length === MAX_PRUNED) break;
   }
   return stale;
@@ -113,7 +121,8 @@ export function createTokenRevocations(options: TokenRevocationsOptions): TokenR
   async function write(client: DynamoDBDocumentClient, tenantId: string, userId: string, known?: TenantRecord) {
     const nowSeconds = Math.floor(now() / 1000);
     // `iat` counts whole seconds: a token issued during this second has this second as its `iat`.
-    const entry = revocationEntry(userId, nowSeconds + 1);
+    const before = nowSeconds + 1;
+    const entry = revocationEntry(userId, before);
     try {
       await client.send(change(options.tableName, tenantId, "ADD", [entry]));
     } catch (error) {
@@ -123,7 +132,7 @@ export function createTokenRevocations(options: TokenRevocationsOptions): TokenR
       throw error;
     }
     // A set entry names its second, so removing what was stale when read never removes a newer one.
-    const stale = staleEntries(known, nowSeconds);
+    const stale = staleEntries(known, nowSeconds, [userId, before]);
     if (stale.length > 0) await client.send(change(options.tableName, tenantId, "DELETE", stale));
   }
 
