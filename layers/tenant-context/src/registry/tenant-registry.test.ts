@@ -31,19 +31,12 @@ function fakeTable() {
 }
 
 /**
- * lru-cache measures ttl with `performance.now()` (and debounces it with a 1 ms `setTimeout`), but it
- * captured the `performance` object when it loaded. `vi.useFakeTimers` replaces `globalThis.performance`
- * with a new object, which that captured reference never sees (a 31 s jump left a 30 s entry fresh), so
- * the real object's `now` is pointed at the fake clock too.
+ * The registry ages its records by the wall clock (`Date.now()`), which the fake timers move; lru-cache
+ * also debounces its clock reads with a 1 ms `setTimeout`. `performance.now()` is left real, so these
+ * tests also show that the monotonic clock plays no part: it hardly moves while they jump minutes.
  */
-const realPerformance = globalThis.performance;
-
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["performance", "setTimeout", "clearTimeout"] });
-  const fake = globalThis.performance;
-  vi.spyOn(realPerformance, "now").mockImplementation(() => fake.now());
-  // The fake clock starts at 0, and lru-cache reads a start time of 0 as "no ttl" (never stale).
-  vi.advanceTimersByTime(1_000);
+  vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
 });
 
 afterEach(() => {

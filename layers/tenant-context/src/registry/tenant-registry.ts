@@ -78,6 +78,10 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   const cache = new LRUCache<string, TenantRecord | typeof MISSING>({
     max: options.maxEntries ?? 1000,
     ttl: Math.max(1, Math.min(options.maxAgeSeconds ?? registryMaxAgeSeconds(), REGISTRY_MAX_AGE_LIMIT_SECONDS) * 1000),
+    // Ages by the wall clock, not lru-cache's default `performance.now()`: a monotonic clock is not
+    // known to advance while Lambda keeps a container frozen between invocations, and a record
+    // must not outlive its max age in real time (a deactivated tenant is refused within 60 s).
+    perf: { now: () => Date.now() },
   });
 
   return {
