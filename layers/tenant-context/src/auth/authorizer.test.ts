@@ -18,7 +18,7 @@ const verifier: TokenVerifier = {
       email: undefined,
       roles: ["tenant-admin"],
       tokenUse: "id",
-      expiresAt: 0,
+      expiresAt: 1_700_003_600,
       issuedAt: 1_700_000_000,
     };
   },
@@ -60,6 +60,7 @@ describe("createAuthorizer", () => {
       roles: "tenant-admin",
       dailyQuota: "10000",
       issuedAt: "1700000000",
+      expiresAt: "1700003600",
     });
   });
 

@@ -30,6 +30,8 @@ export interface AuthorizerContext {
   dailyQuota: string;
   /** the token's `iat`: the service checks it against the user's revocation, as the registry has it then */
   issuedAt: string;
+  /** the token's `exp`: API Gateway may serve this decision from its cache after it, the service refuses it then */
+  expiresAt: string;
   [key: string]: string;
 }
 
@@ -124,6 +126,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
         // Spares every service function a configuration read on its hot path.
         dailyQuota: String(tenant.dailyQuota ?? settings.tenantDailyQuota),
         issuedAt: String(identity.issuedAt),
+        expiresAt: String(identity.expiresAt),
       };
       // The usage-plan key: the tenant's own (enterprise) or its tier's; API Gateway then applies that plan.
       const usageIdentifierKey = tenant.usageKey ?? settings.usageKey;

@@ -69,6 +69,9 @@ const JWKS_REFRESH_MS = 10 * 60 * 1000;
 /** Cognito tokens live at most a day: older ones (by `iat`) are refused whatever their `exp`. */
 export const MAX_TOKEN_AGE_SECONDS = 86_400;
 
+/** Clock skew tolerated for `exp`, `nbf` and `iat` unless a verifier is given its own, seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+
 /** Largest token accepted; Cognito tokens are a few KB, so anything far larger is an attack. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -140,7 +143,7 @@ export function createTokenVerifier(
       // one is picked up within 10 minutes.
       cooldownDuration: JWKS_REFRESH_MS,
     });
-  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   // Cognito tokens live at most a day; the age bound also refuses an `iat` in the future.
   const rules: ClaimRules = {
     issuer,

@@ -548,6 +548,29 @@ describe("revoked tokens", () => {
     expect((await appRevoking({ "user-8": 1_800_000_000 }).request("/me", withToken)).status).toBe(200);
   });
 
+  it("refuses a request whose authorizer decision outlived its token (served from API Gateway's cache)", async () => {
+    const app = appRevoking({});
+    const withExpiry = (expiresAt: number) => {
+      const event = fromAuthorizer("1700000000");
+      return {
+        event: {
+          requestContext: {
+            ...event.event.requestContext,
+            authorizer: { ...event.event.requestContext.authorizer, expiresAt: String(expiresAt) },
+          },
+        },
+      };
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await app.request("/me", {}, withExpiry(now - 10));
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get("content-type")).toBe("application/problem+json");
+    expect(logs().find((line) => line.message === "request not authenticated")?.reason).toMatch(/token expired/);
+    // Within the clock skew the verifier tolerates too, and before it: let through.
+    expect((await app.request("/me", {}, withExpiry(now - 1))).status).toBe(200);
+    expect((await app.request("/me", {}, withExpiry(now + 3600))).status).toBe(200);
+  });
+
   it("refuses a revoked user's request whose authorizer context does not say when its token was issued", async () => {
     expect((await appRevoking({ "user-9": 1_600_000_000 }).request("/me", {}, fromAuthorizer())).status).toBe(401);
     expect((await appRevoking({}).request("/me", {}, fromAuthorizer())).status).toBe(200);

@@ -9,7 +9,12 @@ import {
   type TenantTokenRevocations,
   type TokenRevocations,
 } from "../auth/token-revocations.ts";
-import { createTokenVerifier, TENANT_ID_PATTERN, type TokenVerifier } from "../auth/token-verifier.ts";
+import {
+  createTokenVerifier,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  TENANT_ID_PATTERN,
+  type TokenVerifier,
+} from "../auth/token-verifier.ts";
 import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { createTenantSecrets, type TenantSecrets, type TenantSecretsSource } from "../config/tenant-secrets.ts";
 import { awsRegion, requireEnv } from "../config.ts";
@@ -126,13 +131,22 @@ interface Caller {
   issuedAt: number | undefined;
 }
 
-/** Reads the context the Lambda authorizer returned; undefined when the request did not come through one. */
+/**
+ * Reads the context the Lambda authorizer returned; undefined when the request did not come through
+ * one. API Gateway may serve an authorizer's decision from its cache (`AuthorizerCacheSeconds`) after
+ * the token it was made for has expired: such a request is refused here, by the token's `exp` the
+ * authorizer passed on (a context without it, from an older authorizer, is not checked for it).
+ */
 function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller | undefined {
   const authorizer = event?.requestContext?.authorizer;
   if (!authorizer || typeof authorizer.tenantId !== "string") return undefined;
   const { tenantId, tier, userId, roles } = authorizer;
   if (!TENANT_ID_PATTERN.test(tenantId) || !TIERS.includes(tier)) {
     throw new UnauthorizedError("authorizer context is malformed");
+  }
+  const expiresAt = Number(authorizer.expiresAt);
+  if (Number.isSafeInteger(expiresAt) && expiresAt + DEFAULT_CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) {
+    throw new UnauthorizedError("token expired (authorizer decision served from API Gateway's cache)");
   }
   const issuedAt = Number(authorizer.issuedAt);
   return {
