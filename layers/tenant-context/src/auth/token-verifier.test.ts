@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
@@ -139,6 +141,37 @@ describe("createTokenVerifier", () => {
     const offline = createTokenVerifier({ region, userPoolId, clientId, jwksUrl: "http://127.0.0.1:9/jwks.json" });
     const error = await offline.verify(await sign(idClaims())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it.each([
+    ["answers 500", 500, '{"message":"internal error"}'],
+    ["answers 200 with something that is not JSON", 200, "<html>maintenance</html>"],
+    ["answers 200 with JSON that is no key set", 200, '{"keys":"none"}'],
+  ])("answers 503, not 401, when the key set endpoint %s", async (_, status, body) => {
+    const server = createServer((_request, response) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const broken = createTokenVerifier({
+        region,
+        userPoolId,
+        clientId,
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+      });
+      const error = await broken.verify(await sign(idClaims())).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("answers 401 for a token whose key id the key set does not have", async () => {
+    const header = Buffer.from(JSON.stringify({ alg: "RS256", kid: "no-such-key" })).toString("base64url");
+    const [, payload, signature] = (await sign(idClaims())).split(".");
+    expect(await refusal(`${header}.${payload}.${signature}`)).toMatch(/ERR_JWKS_NO_MATCHING_KEY/);
   });
 });
 

@@ -107,11 +107,17 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
   };
 }
 
-/** The signing keys could not be fetched: an outage on our side, not the caller's fault. */
+/** What the key set answers for a token whose header names no usable key: the caller's fault. */
+const CALLERS_KEY_ERRORS = [errors.JWKSNoMatchingKey, errors.JWKSMultipleMatchingKeys, errors.JOSENotSupported];
+
+/**
+ * The signing keys could not be had: an outage on our side (a timeout, a refused connection, an
+ * answer other than 200 or not a key set), not the caller's fault. Only the token's own checks
+ * (`UnauthorizedError`) and a header naming no usable key are the caller's.
+ */
 function isKeySetOutage(error: unknown): boolean {
-  if (error instanceof errors.JWKSTimeout) return true;
-  if (error instanceof errors.JOSEError) return false;
-  return error instanceof Error && !(error instanceof UnauthorizedError);
+  if (error instanceof UnauthorizedError) return false;
+  return !CALLERS_KEY_ERRORS.some((callersError) => error instanceof callersError);
 }
 
 function reasonOf(error: unknown): string {
