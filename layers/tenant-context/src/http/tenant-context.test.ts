@@ -5,11 +5,18 @@ import { Hono } from "hono";
 import { handle, type LambdaEvent, streamHandle } from "hono/aws-lambda";
 import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createTokenVerifier } from "../auth/token-verifier.ts";
 import { createTenantDataSource, type TenantDataSource } from "../data/tenant-data.ts";
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
 import { MetricUnit } from "../observability/metrics.ts";
-import { activeTenantRegistry, type CapturedOutput, captureOutput, refusingVerifier } from "../testing/index.ts";
+import {
+  activeTenantRegistry,
+  type CapturedOutput,
+  captureOutput,
+  refusingVerifier,
+  testSigningKey,
+} from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { ndjsonResponse } from "./ndjson.ts";
 import { streamHandle as layerStreamHandle } from "./stream-handle.ts";
@@ -332,11 +339,20 @@ describe("tenantContext quota", () => {
 });
 
 describe("tenantContext logs", () => {
-  it("puts tenant, tier, user and correlation id on every line a service writes", async () => {
-    const res = await buildApp().request("/buffered", { headers: { "X-Correlation-Id": "corr-1" } }, authorizerEvent());
+  it("puts tenant, tier, user and correlation id on every line a service writes, to stdout and stderr", async () => {
+    const app = buildApp();
+    app.get("/noisy", (c) => {
+      c.var.logger.info("one");
+      c.var.logger.warn("two");
+      c.var.logger.error("three");
+      return c.text("ok");
+    });
+    const res = await app.request("/noisy", { headers: { "X-Correlation-Id": "corr-1" } }, authorizerEvent());
     await res.text();
-    const line = logs().find((l) => l.message === "counting widgets");
-    expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", user_id: "user-9", correlation_id: "corr-1" });
+    expect(logs().map((line) => line.level)).toEqual(["INFO", "WARN", "ERROR"]);
+    for (const line of logs()) {
+      expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", user_id: "user-9", correlation_id: "corr-1" });
+    }
   });
 
   it("never writes the token or the Authorization header, even at DEBUG", async () => {
@@ -349,6 +365,40 @@ describe("tenantContext logs", () => {
     expect(res.status).toBe(401);
     expect(output.text()).not.toContain(SECRET_TOKEN);
     expect(output.text()).not.toContain("c2lnbmF0dXJl");
+  });
+
+  it("never writes a token the real verifier accepts or refuses, even at DEBUG", async () => {
+    logger.setLogLevel("DEBUG");
+    const key = await testSigningKey("logs");
+    const verifier = createTokenVerifier({
+      region: "us-east-1",
+      userPoolId: "us-east-1_LOGS",
+      clientId: "c",
+      jwks: key.jwks,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LOGS",
+      sub: "user-9",
+      aud: "c",
+      token_use: "id",
+      iat: now,
+      exp: now + 3600,
+      "custom:tenantId": "acme",
+      "cognito:groups": ["tenant-admin"],
+    };
+    const accepted = await key.sign(claims);
+    const refused = await key.sign({ ...claims, aud: "another-client" });
+    const app = new Hono<TenantEnv>();
+    app.use(tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry() }));
+    app.get("/me", (c) => c.json(c.var.tenant));
+    const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+    expect((await app.request("/me", bearer(accepted))).status).toBe(200);
+    expect((await app.request("/me", bearer(refused))).status).toBe(401);
+    expect(logs().length).toBeGreaterThan(0);
+    for (const token of [accepted, refused]) {
+      for (const part of token.split(".")) expect(output.text()).not.toContain(part);
+    }
   });
 });
 

@@ -3,6 +3,7 @@
  * In-memory stand-ins for the layer's own interfaces, for services' unit tests (no network).
  * Not part of the bundled layer: import from `@tenantkit/tenant-context/testing`.
  */
+import { format } from "node:util";
 import {
   createLocalJWKSet,
   exportJWK,
@@ -144,9 +145,14 @@ export interface CapturedOutput {
   restore(): void;
 }
 
+/** The `console` methods captured besides the streams: a test runner may take them over before they reach stdout. */
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;
+
 /**
  * Captures stdout and stderr, where Powertools writes as on Lambda (INFO and EMF to stdout, WARN
- * and above to stderr), until `restore()`.
+ * and above to stderr), and what anything prints with the global `console` (a library's own
+ * `console.error`, say, which vitest would otherwise take before it reaches a stream), until
+ * `restore()`.
  *
  * @example
  * const output = captureOutput();
@@ -163,6 +169,12 @@ export function captureOutput(): CapturedOutput {
       return true;
     }) as typeof stream.write;
   }
+  const consoleMethods = CONSOLE_METHODS.map((method) => console[method]);
+  for (const method of CONSOLE_METHODS) {
+    console[method] = (...args: unknown[]) => {
+      chunks.push(`${format(...args)}\n`);
+    };
+  }
   return {
     text: () => chunks.join(""),
     lines: () =>
@@ -173,6 +185,9 @@ export function captureOutput(): CapturedOutput {
     restore: () => {
       streams.forEach((stream, i) => {
         stream.write = writes[i] as typeof stream.write;
+      });
+      CONSOLE_METHODS.forEach((method, i) => {
+        console[method] = consoleMethods[i] as (typeof console)[typeof method];
       });
     },
   };
