@@ -113,6 +113,42 @@ describe("tenantContext metrics (EMF)", () => {
     expect(blob._aws.CloudWatchMetrics[0].Dimensions.flat()).not.toContain("tenantId");
   });
 
+  it("keeps a request's metrics in one blob: past 99 values of a metric, or 96 metrics, a service is refused", async () => {
+    const app = buildApp();
+    const refusals: string[] = [];
+    const attempt = (record: () => void) => {
+      try {
+        record();
+      } catch (error) {
+        refusals.push((error as Error).message);
+      }
+    };
+    app.get("/rows", (c) => {
+      for (let row = 0; row < 150; row++) attempt(() => c.var.metrics.addMetric("RowsExported", MetricUnit.Count, 1));
+      return c.text("ok");
+    });
+    app.get("/many", (c) => {
+      for (let i = 0; i < 100; i++) attempt(() => c.var.metrics.addMetric(`Metric${i}`, MetricUnit.Count, 1));
+      return c.text("ok");
+    });
+    await (await app.request("/rows", {}, authorizerEvent())).text();
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1 });
+    expect(emf()[0].RowsExported).toHaveLength(99);
+    expect(refusals).toHaveLength(51);
+    expect(refusals[0]).toMatch(/at most 99 values of 'RowsExported': add them up/);
+
+    refusals.length = 0;
+    await (await app.request("/many", {}, authorizerEvent())).text();
+    expect(emf()).toHaveLength(2);
+    expect(emf()[1]).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, Metric95: 1 });
+    expect(emf()[1]).not.toHaveProperty("Metric96");
+    expect(refusals).toHaveLength(4);
+    // The next request starts afresh.
+    await (await app.request("/rows", {}, authorizerEvent())).text();
+    expect(emf()[2].RowsExported).toHaveLength(99);
+  });
+
   it("flushes a streamed request's metrics only after its body has ended", async () => {
     const res = await buildApp().request("/streamed", {}, authorizerEvent());
     expect(emf()).toHaveLength(0);

@@ -43,7 +43,10 @@ const RESERVED_NAMES = new Set([
  * offered: one added by a service would also split the tenant context's own request metrics.
  */
 export interface RequestMetrics {
-  /** throws when `name` is one the tenant context records itself */
+  /**
+   * throws when `name` is one the tenant context records itself, and past 99 values of one metric
+   * or 96 metrics in a request (Powertools would publish a blob of its own, without tier and tenant)
+   */
   addMetric(name: string, unit: Unit, value: number): void;
   /** searchable in the EMF log line, not a dimension; throws when `key` is one the tenant context uses */
   addMetadata(key: string, value: string): void;
@@ -51,6 +54,31 @@ export interface RequestMetrics {
 
 function refuseReserved(name: string): void {
   if (RESERVED_NAMES.has(name)) throw new Error(`the tenant context records '${name}' itself; choose another name`);
+}
+
+/**
+ * Powertools publishes on its own, in the middle of a request and without the request's tier and
+ * tenant, once one metric holds 100 values or 100 metrics are stored. A request's metrics go out as
+ * one blob, so a service may record at most 99 values of one metric, and 96 metrics besides the
+ * layer's four.
+ */
+const MAX_VALUES_PER_METRIC = 99;
+const MAX_SERVICE_METRICS = 96;
+
+/** How many values the service recorded of each metric since the request's last publish. */
+const recordedValues = new Map<string, number>();
+
+function refuseBeyondOneBlob(name: string): void {
+  const values = recordedValues.get(name);
+  if (values === undefined && recordedValues.size >= MAX_SERVICE_METRICS) {
+    throw new RangeError(`a request records at most ${MAX_SERVICE_METRICS} metrics of its own; '${name}' is one more`);
+  }
+  if ((values ?? 0) >= MAX_VALUES_PER_METRIC) {
+    throw new RangeError(
+      `a request records at most ${MAX_VALUES_PER_METRIC} values of '${name}': add them up and record the sum once`,
+    );
+  }
+  recordedValues.set(name, (values ?? 0) + 1);
 }
 
 /**
@@ -62,6 +90,7 @@ function refuseReserved(name: string): void {
 export const requestMetrics: RequestMetrics = {
   addMetric(name, unit, value) {
     refuseReserved(name);
+    refuseBeyondOneBlob(name);
     metrics.addMetric(name, unit, value);
   },
   addMetadata(key, value) {
@@ -80,6 +109,7 @@ export interface RequestOutcome {
 }
 
 function recordAndPublish(outcome: RequestOutcome): void {
+  recordedValues.clear();
   metrics.addDimension("tier", outcome.tier);
   if (outcome.tenantId) metrics.addMetadata("tenantId", outcome.tenantId);
   metrics.addMetric("Requests", MetricUnit.Count, 1);
@@ -97,6 +127,7 @@ function recordAndPublish(outcome: RequestOutcome): void {
  * dropRecordedMetrics(); // then answer 429
  */
 export function dropRecordedMetrics(): void {
+  recordedValues.clear();
   metrics.clearMetrics();
   metrics.clearDimensions();
   metrics.clearMetadata();
