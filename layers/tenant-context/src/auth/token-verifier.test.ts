@@ -168,6 +168,62 @@ describe("createTokenVerifier", () => {
     }
   });
 
+  it("goes on with the keys it last fetched while their endpoint fails, trying it every 30 s, for up to an hour", async () => {
+    let failing = false;
+    let fetches = 0;
+    const server = createServer((_request, response) => {
+      fetches++;
+      response.writeHead(failing ? 503 : 200, { "content-type": "application/json" });
+      response.end(failing ? "{}" : JSON.stringify({ keys: [key.jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const start = Date.now();
+      const at = (minutes: number) => vi.setSystemTime(start + minutes * 60_000);
+      const { port } = server.address() as AddressInfo;
+      const verifier = createTokenVerifier({
+        region,
+        userPoolId,
+        clientId,
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+      });
+      const newToken = async () => sign(idClaims({ jti: crypto.randomUUID() }));
+      await verifier.verify(await newToken());
+      expect(fetches).toBe(1);
+
+      // The keys are due for their refresh; the endpoint fails: the last keys still verify.
+      failing = true;
+      at(11);
+      await verifier.verify(await newToken());
+      expect(fetches).toBe(2);
+      // Within 30 s, no new attempt; after, one.
+      at(11.4);
+      await verifier.verify(await newToken());
+      expect(fetches).toBe(2);
+      at(12);
+      await verifier.verify(await newToken());
+      expect(fetches).toBe(3);
+
+      // An hour after the endpoint last answered, the last keys are not used any more.
+      at(61);
+      const error = await verifier.verify(await newToken()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+
+      // Once it answers again, its keys are used, and refreshed every 10 minutes again.
+      failing = false;
+      at(62);
+      await verifier.verify(await newToken());
+      const answered = fetches;
+      at(70);
+      await verifier.verify(await newToken());
+      expect(fetches).toBe(answered);
+    } finally {
+      vi.useRealTimers();
+      server.close();
+    }
+  });
+
   it("answers 401 for a token whose key id the key set does not have", async () => {
     const header = Buffer.from(JSON.stringify({ alg: "RS256", kid: "no-such-key" })).toString("base64url");
     const [, payload, signature] = (await sign(idClaims())).split(".");

@@ -4,7 +4,7 @@
  * (compact-jwt.ts says why).
  */
 import { hash } from "node:crypto";
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
 import { ServiceUnavailableError, TenantIsolationError, UnauthorizedError } from "../http/errors.ts";
 import { type ClaimRules, verifyRs256Jwt } from "./compact-jwt.ts";
@@ -66,6 +66,12 @@ export interface TokenVerifier {
 /** The key set is fetched at most once per container per this long, whatever the tokens say. */
 const JWKS_REFRESH_MS = 10 * 60 * 1000;
 
+/** How long after its last good answer the key set's endpoint may fail while its last keys are still used. */
+const KEYS_KEPT_THROUGH_OUTAGE_MS = 60 * 60 * 1000;
+
+/** How often the endpoint is tried again meanwhile, instead of on every new token. */
+const OUTAGE_RETRY_MS = 30 * 1000;
+
 /** Cognito tokens live at most a day: older ones (by `iat`) are refused whatever their `exp`. */
 export const MAX_TOKEN_AGE_SECONDS = 86_400;
 
@@ -107,6 +113,41 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
   };
 }
 
+/**
+ * jose's remote key set (fetched lazily, refetched every 10 minutes and, for an unknown `kid`, not
+ * sooner), kept usable through an outage of its endpoint. jose fails every token once its keys are
+ * due for a refresh the endpoint cannot give, and fetches again for each: here, tokens go on being
+ * checked with the keys last fetched, for up to an hour after the endpoint last answered, and the
+ * endpoint is tried again at most every 30 s.
+ */
+function remoteKeySet(url: URL): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, {
+    cacheMaxAge: JWKS_REFRESH_MS,
+    // jose refetches for an unknown `kid` after 30 s by default, before any signature is checked:
+    // anyone could make every container fetch twice a minute. A pool's keys change rarely; a new
+    // one is picked up within 10 minutes.
+    cooldownDuration: JWKS_REFRESH_MS,
+  });
+  let answeredAt = Number.NEGATIVE_INFINITY;
+  let kept: { keys: JWTVerifyGetKey; retryAt: number } | undefined;
+  return async (header, token) => {
+    const now = Date.now();
+    const keepable = now - answeredAt <= KEYS_KEPT_THROUGH_OUTAGE_MS;
+    if (kept && keepable && now < kept.retryAt) return kept.keys(header, token);
+    try {
+      const key = await remote(header, token);
+      answeredAt = now;
+      kept = undefined;
+      return key;
+    } catch (error) {
+      const last = remote.jwks();
+      if (!keepable || !last || !isKeySetOutage(error)) throw error;
+      kept = { keys: createLocalJWKSet(last), retryAt: now + OUTAGE_RETRY_MS };
+      return kept.keys(header, token);
+    }
+  };
+}
+
 /** What the key set answers for a token whose header names no usable key: the caller's fault. */
 const CALLERS_KEY_ERRORS = [errors.JWKSNoMatchingKey, errors.JWKSMultipleMatchingKeys, errors.JOSENotSupported];
 
@@ -129,7 +170,8 @@ function reasonOf(error: unknown): string {
 /**
  * Creates a verifier for one user pool and app client. Create it once per container (module
  * scope): it holds the remote JWKS (fetched lazily, cached by jose, refetched at most every 10
- * minutes, also for an unknown `kid`) and a bounded cache of verified tokens.
+ * minutes, also for an unknown `kid`; its last keys kept for up to an hour while the endpoint
+ * fails) and a bounded cache of verified tokens.
  *
  * @example
  * const verifier = createTokenVerifier({ region, userPoolId, clientId });
@@ -141,14 +183,7 @@ export function createTokenVerifier(
 ): TokenVerifier {
   const issuer = `https://cognito-idp.${options.region}.amazonaws.com/${options.userPoolId}`;
   const jwks =
-    options.jwks ??
-    createRemoteJWKSet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)), {
-      cacheMaxAge: JWKS_REFRESH_MS,
-      // jose refetches for an unknown `kid` after 30 s by default, before any signature is checked:
-      // anyone could make every container fetch twice a minute. A pool's keys change rarely; a new
-      // one is picked up within 10 minutes.
-      cooldownDuration: JWKS_REFRESH_MS,
-    });
+    options.jwks ?? remoteKeySet(new URL(options.jwksUrl ?? defaultJwksUrl(issuer, options.userPoolId, env)));
   const clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   // Cognito tokens live at most a day; the age bound also refuses an `iat` in the future.
   const rules: ClaimRules = {
