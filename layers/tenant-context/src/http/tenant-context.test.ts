@@ -172,17 +172,7 @@ describe("tenantContext metrics (EMF)", () => {
 
   it("publishes what a producer records while it stops for a client that went away with its own request", async () => {
     const app = buildApp();
-    app.get("/export", (c) => {
-      async function* exported() {
-        try {
-          yield* lines(["a", "b", "c"]);
-        } finally {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          c.var.metrics.addMetric("ExportsStopped", MetricUnit.Count, 1);
-        }
-      }
-      return ndjsonResponse(c, exported());
-    });
+    routeExportStoppingSlowly(app);
     const abandoned = await app.request("/export", {}, authorizerEvent());
     const reader = (abandoned.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
@@ -736,6 +726,30 @@ const restEvent = (path: string, { method = "GET", headers = {} as Record<string
 
 const lambdaContext = { awsRequestId: "req-7", functionName: "products" } as LambdaContext;
 
+/**
+ * GET /export: three lines, `ExportedLines` recorded; when the export is stopped early, its producer
+ * takes a moment, then records `ExportsStopped` and logs "export stopped", which belong to its own
+ * request, not to the next one.
+ */
+function routeExportStoppingSlowly(app: Hono<TenantEnv>): { stopped: boolean } {
+  const producer = { stopped: false };
+  app.get("/export", (c) => {
+    async function* exported() {
+      try {
+        yield* lines(["a", "b", "c"]);
+      } finally {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        c.var.metrics.addMetric("ExportsStopped", MetricUnit.Count, 1);
+        c.var.logger.info("export stopped");
+        producer.stopped = true;
+      }
+    }
+    c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
+    return ndjsonResponse(c, exported());
+  });
+  return producer;
+}
+
 /** The values, one at a time; then `failure`, if given. */
 async function* lines(values: unknown[], failure?: Error) {
   for (const value of values) {
@@ -826,24 +840,9 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
 
   it("the layer's streamHandle(): an answer whose response stream failed is settled before the invocation ends", async () => {
     const app = buildApp();
-    let stopped = false;
-    app.get("/export", (c) => {
-      async function* exported() {
-        try {
-          yield* lines(["a", "b", "c"]);
-        } finally {
-          // what the producer does while it stops belongs to this request, not to the next one
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          c.var.metrics.addMetric("ExportsStopped", MetricUnit.Count, 1);
-          c.var.logger.info("export stopped");
-          stopped = true;
-        }
-      }
-      c.var.metrics.addMetric("ExportedLines", MetricUnit.Count, 3);
-      return ndjsonResponse(c, exported());
-    });
+    const producer = routeExportStoppingSlowly(app);
     await invokeStreamed(app, "/export", brokenResponseStream(), layerStreamHandle);
-    expect(stopped).toBe(true);
+    expect(producer.stopped).toBe(true);
     expect(emf()).toHaveLength(1);
     expect(emf()[0]).toMatchObject({ Requests: 1, ExportedLines: 3, ExportsStopped: 1, ServerErrors: 0 });
     expect(logs().find((line) => line.message === "export stopped")).toMatchObject({ tenant_id: "acme" });
