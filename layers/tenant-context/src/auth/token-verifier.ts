@@ -4,7 +4,15 @@
  * (compact-jwt.ts says why).
  */
 import { hash } from "node:crypto";
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwksCache,
+} from "jose";
 import { LRUCache } from "lru-cache";
 import { ServiceUnavailableError, TenantIsolationError, UnauthorizedError } from "../http/errors.ts";
 import { type ClaimRules, verifyRs256Jwt } from "./compact-jwt.ts";
@@ -66,7 +74,7 @@ export interface TokenVerifier {
 /** The key set is fetched at most once per container per this long, whatever the tokens say. */
 const JWKS_REFRESH_MS = 10 * 60 * 1000;
 
-/** How long after its last good answer the key set's endpoint may fail while its last keys are still used. */
+/** How long after they were fetched the last keys are still used while the key set's endpoint fails. */
 const KEYS_KEPT_THROUGH_OUTAGE_MS = 60 * 60 * 1000;
 
 /** How often the endpoint is tried again meanwhile, instead of on every new token. */
@@ -113,37 +121,68 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
   };
 }
 
+/** An outage of the key set's endpoint, as this container last saw it. */
+interface KeySetOutage {
+  /** until then the endpoint is not tried again */
+  retryAt: number;
+  /** the keys last fetched, while they are less than an hour old */
+  kept: JWTVerifyGetKey | undefined;
+  /** what the last try failed with, answered while there are no keys to keep */
+  error: unknown;
+}
+
 /**
  * jose's remote key set (fetched lazily, refetched every 10 minutes and, for an unknown `kid`, not
  * sooner), kept usable through an outage of its endpoint. jose fails every token once its keys are
- * due for a refresh the endpoint cannot give, and fetches again for each: here, tokens go on being
- * checked with the keys last fetched, for up to an hour after the endpoint last answered, and the
- * endpoint is tried again at most every 30 s.
+ * due for a refresh the endpoint cannot give, and fetches again for each, each fetch waiting up to
+ * its 5 s timeout. Here, once a fetch has failed, the endpoint is tried at most every 30 s; meanwhile
+ * tokens are checked with the keys last fetched while those are less than an hour old (tried in the
+ * background, so no request waits for it), else refused as an outage without a fetch. A key the
+ * pool rotated in during the outage is not among the kept keys: its tokens get 401.
  */
 function remoteKeySet(url: URL): JWTVerifyGetKey {
+  // jose records here when it last fetched the keys, and what it fetched.
+  const fetched: { uat?: number; jwks?: JSONWebKeySet } = {};
   const remote = createRemoteJWKSet(url, {
     cacheMaxAge: JWKS_REFRESH_MS,
     // jose refetches for an unknown `kid` after 30 s by default, before any signature is checked:
     // anyone could make every container fetch twice a minute. A pool's keys change rarely; a new
     // one is picked up within 10 minutes.
     cooldownDuration: JWKS_REFRESH_MS,
+    [jwksCache]: fetched as Record<string, never>,
   });
-  let answeredAt = Number.NEGATIVE_INFINITY;
-  let kept: { keys: JWTVerifyGetKey; retryAt: number } | undefined;
+  const keepable = (now: number) => fetched.uat !== undefined && now - fetched.uat <= KEYS_KEPT_THROUGH_OUTAGE_MS;
+  let outage: KeySetOutage | undefined;
+
   return async (header, token) => {
     const now = Date.now();
-    const keepable = now - answeredAt <= KEYS_KEPT_THROUGH_OUTAGE_MS;
-    if (kept && keepable && now < kept.retryAt) return kept.keys(header, token);
+    if (outage) {
+      const kept = keepable(now) ? outage.kept : undefined;
+      if (now < outage.retryAt) {
+        if (kept) return kept(header, token);
+        throw outage.error;
+      }
+      if (kept) {
+        outage.retryAt = now + OUTAGE_RETRY_MS;
+        remote.reload().then(
+          () => {
+            outage = undefined;
+          },
+          () => undefined,
+        );
+        return kept(header, token);
+      }
+    }
     try {
       const key = await remote(header, token);
-      answeredAt = now;
-      kept = undefined;
+      outage = undefined;
       return key;
     } catch (error) {
-      const last = remote.jwks();
-      if (!keepable || !last || !isKeySetOutage(error)) throw error;
-      kept = { keys: createLocalJWKSet(last), retryAt: now + OUTAGE_RETRY_MS };
-      return kept.keys(header, token);
+      if (!isKeySetOutage(error)) throw error;
+      const kept = keepable(now) && fetched.jwks ? createLocalJWKSet(fetched.jwks) : undefined;
+      outage = { retryAt: now + OUTAGE_RETRY_MS, kept, error };
+      if (kept) return kept(header, token);
+      throw error;
     }
   };
 }
