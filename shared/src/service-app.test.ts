@@ -56,6 +56,8 @@ describe("service app: a required field that was not sent", () => {
     name: z.string({ error: "must be text" }),
     count: z.number({ error: "must be a number" }),
     lines: z.array(z.object({ sku: z.string({ error: "must be text" }) })),
+    role: z.enum(["admin", "user"], { error: "must be admin or user" }),
+    size: z.union([z.literal("S"), z.literal("L")], { error: "must be S or L" }),
   });
   const orders = createPublicApp();
   orders.openapi(
@@ -82,14 +84,18 @@ describe("service app: a required field that was not sent", () => {
       { location: "body", field: "name", message: "is required" },
       { location: "body", field: "count", message: "is required" },
       { location: "body", field: "lines.0.sku", message: "is required" },
+      { location: "body", field: "role", message: "is required" },
+      { location: "body", field: "size", message: "is required" },
     ]);
   });
 
   it("keeps the field's own message when it was sent with the wrong type, null included", async () => {
-    expect(await errorsOf({ name: 7, count: null, lines: [{ sku: false }] })).toEqual([
+    expect(await errorsOf({ name: 7, count: null, lines: [{ sku: false }], role: "root", size: "M" })).toEqual([
       { location: "body", field: "name", message: "must be text" },
       { location: "body", field: "count", message: "must be a number" },
       { location: "body", field: "lines.0.sku", message: "must be text" },
+      { location: "body", field: "role", message: "must be admin or user" },
+      { location: "body", field: "size", message: "must be S or L" },
     ]);
   });
 

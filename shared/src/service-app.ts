@@ -40,6 +40,9 @@ function sentValueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** What zod reports for a field that is not there: the type, enum value or union member it lacks. */
+const MISSING_FIELD_ISSUES = new Set(["invalid_type", "invalid_value", "invalid_union"]);
+
 /**
  * Turns zod issues into field errors that name the field and where it was. Given what was
  * validated, a required field that was not sent says "is required" rather than what its type is.
@@ -53,7 +56,7 @@ export function fieldErrors(error: ZodError, target: string, input?: unknown): F
     location,
     field: issue.path.length > 0 ? issue.path.join(".") : "(root)",
     message:
-      issue.code === "invalid_type" && input !== undefined && sentValueAt(input, issue.path) === undefined
+      MISSING_FIELD_ISSUES.has(issue.code) && input !== undefined && sentValueAt(input, issue.path) === undefined
         ? "is required"
         : issue.message,
   }));

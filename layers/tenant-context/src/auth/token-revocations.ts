@@ -63,8 +63,9 @@ export interface TokenRevocations {
    * Refuses every token of the user issued up to now (to the second, so one issued in the same second
    * as the call is refused too). `known` is the tenant's record as last read: its entries that refuse
    * nothing more are removed right after, those older than any token the verifier accepts and the
-   * user's own earlier ones, which the new entry covers. So the set holds at most one entry per user
-   * revoked within the last day, however often a user is changed.
+   * user's own earlier ones, which the new entry covers. So the set holds about one entry per user
+   * revoked within the last day, however often a user is changed (a few more for a while, as `known`
+   * may be up to a minute old and other containers revoke too).
    */
   revokeUser(tenantId: string, userId: string, known?: TenantRecord): Promise<void>;
 }

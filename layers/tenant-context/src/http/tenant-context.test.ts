@@ -26,6 +26,7 @@ import {
   NO_TIER,
   publicRequestContext,
   requireRole,
+  settleAbandonedStream,
   type TenantEnv,
   tenantContext,
 } from "./tenant-context.ts";
@@ -113,7 +114,7 @@ describe("tenantContext metrics (EMF)", () => {
     expect(blob._aws.CloudWatchMetrics[0].Dimensions.flat()).not.toContain("tenantId");
   });
 
-  it("keeps a request's metrics in one blob: past 99 values of a metric, or 96 metrics, a service is refused", async () => {
+  it("keeps a request's metrics in one blob: past 99 values of a metric, or 95 metrics, a service is refused", async () => {
     const app = buildApp();
     const refusals: string[] = [];
     const attempt = (record: () => void) => {
@@ -141,9 +142,9 @@ describe("tenantContext metrics (EMF)", () => {
     refusals.length = 0;
     await (await app.request("/many", {}, authorizerEvent())).text();
     expect(emf()).toHaveLength(2);
-    expect(emf()[1]).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, Metric95: 1 });
-    expect(emf()[1]).not.toHaveProperty("Metric96");
-    expect(refusals).toHaveLength(4);
+    expect(emf()[1]).toMatchObject({ tier: "premium", tenantId: "acme", Requests: 1, Metric94: 1 });
+    expect(emf()[1]).not.toHaveProperty("Metric95");
+    expect(refusals).toHaveLength(5);
     // The next request starts afresh.
     await (await app.request("/rows", {}, authorizerEvent())).text();
     expect(emf()[2].RowsExported).toHaveLength(99);
@@ -848,6 +849,22 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(logs().find((line) => line.message === "export stopped")).toMatchObject({ tenant_id: "acme" });
   });
 
+  it("settling an answer whose client is going away waits until that cancel has published", async () => {
+    const app = buildApp();
+    const producer = routeExportStoppingSlowly(app);
+    // As under a streaming adapter (c.env.context): the answer is the one the next settle looks at.
+    const res = await app.request("/export", {}, { ...authorizerEvent(), context: lambdaContext });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const cancelling = reader.cancel();
+    await settleAbandonedStream();
+    expect(producer.stopped).toBe(true);
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Requests: 1, ExportsStopped: 1 });
+    await cancelling;
+    expect(emf()).toHaveLength(1);
+  });
+
   it("the layer's streamHandle(): does not wait more than a second for a producer that never stops", async () => {
     const app = buildApp();
     app.get("/export", (c) =>
@@ -980,6 +997,31 @@ describe("tenant isolation violations", () => {
     expect(JSON.parse(result.body)).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500 });
     const [event] = logs().filter((line) => line.security_event === "access_denied");
     expect(event).toMatchObject({ level: "CRITICAL", tenant_id: "acme", correlation_id: "req-7" });
+  });
+
+  it("includes a refusal by IAM that Powertools wrapped, as it does a secret's", async () => {
+    const denied = Object.assign(new Error("not authorized to perform: secretsmanager:GetSecretValue"), {
+      name: "AccessDeniedException",
+    });
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: noData,
+        verifier: refusingVerifier(),
+        registry: activeTenantRegistry(),
+        secrets: {
+          forTenant: () => ({
+            get: async () => Promise.reject(new Error("Failed to get parameter", { cause: denied })),
+            getJson: async () => Promise.reject(new Error("Failed to get parameter", { cause: denied })),
+          }),
+        },
+      }),
+    );
+    app.onError(handleError);
+    app.get("/secret", async (c) => c.text(await c.var.secrets.get("payments/api-key")));
+    expect((await app.request("/secret", {}, authorizerEvent())).status).toBe(500);
+    const [event] = logs().filter((line) => line.security_event === "access_denied");
+    expect(event).toMatchObject({ level: "CRITICAL", message: "request failed", tenant_id: "acme" });
   });
 
   it("is logged as a security event when it ends a streamed export half way", async () => {

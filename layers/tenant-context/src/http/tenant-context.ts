@@ -389,23 +389,27 @@ function whenSent(
         controller.error(error);
       }
     },
-    async cancel(reason) {
+    cancel(reason) {
       if (over) return reader.cancel(reason);
-      // From now on only this publishes: the read the cancel ends would, too early.
-      over = true;
-      const cancelledAt = performance.now();
-      await untilStopped(reader.cancel(reason));
-      sent(status, cancelledAt);
+      settled = settle(() => reader.cancel(reason), performance.now());
+      return settled;
     },
   });
+  /** What a cancel or an abandon is doing: waiting for the producer to stop, then publishing. */
+  let settled: Promise<void> | undefined;
+  const settle = async (cancel: () => Promise<void>, endedAt: number) => {
+    // From now on only this publishes: the read the cancel ends would, too early.
+    over = true;
+    await untilStopped(cancel());
+    sent(status, endedAt);
+  };
   return {
     body: watched,
     async abandon() {
-      if (over) return;
-      // Nothing else publishes it from now on: the read the cancel ends would, too early.
-      over = true;
-      await untilStopped(reader.cancel());
-      sent(status, lastChunkAt);
+      // A cancel under way has not published yet: the invocation must not end before it has.
+      if (over) return settled;
+      settled = settle(() => reader.cancel(), lastChunkAt);
+      return settled;
     },
   };
 }

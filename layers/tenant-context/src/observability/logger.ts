@@ -14,6 +14,12 @@ export const logger = new Logger();
 /** What AWS services call a refusal by IAM (STS says `AccessDenied`, the others `AccessDeniedException`). */
 const ACCESS_DENIED = new Set(["AccessDeniedException", "AccessDenied"]);
 
+/** A refusal by IAM, also as the cause of another error (Powertools Parameters wraps the SDK's). */
+function isAccessDenied(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return ACCESS_DENIED.has(error.name) || (error.cause instanceof Error && ACCESS_DENIED.has(error.cause.name));
+}
+
 /**
  * Logs why something failed. A tenant isolation violation is a CRITICAL security event with its
  * reason, on whatever path it surfaced (an answer, a streamed body, an event). So is a refusal by
@@ -35,8 +41,8 @@ export function logFailure(
       security_event: "tenant_isolation",
       violation: error.violation,
     });
-  } else if (error instanceof Error && ACCESS_DENIED.has(error.name)) {
-    log.critical("AWS refused a call", { ...attributes, security_event: "access_denied", error });
+  } else if (isAccessDenied(error)) {
+    log.critical(message, { ...attributes, security_event: "access_denied", error: error as Error });
   } else {
     log.error(message, { ...attributes, error: error as Error });
   }

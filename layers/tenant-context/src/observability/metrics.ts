@@ -45,7 +45,7 @@ const RESERVED_NAMES = new Set([
 export interface RequestMetrics {
   /**
    * throws when `name` is one the tenant context records itself, and past 99 values of one metric
-   * or 96 metrics in a request (Powertools would publish a blob of its own, without tier and tenant)
+   * or 95 metrics in a request (Powertools would publish a blob of its own, without tier and tenant)
    */
   addMetric(name: string, unit: Unit, value: number): void;
   /** searchable in the EMF log line, not a dimension; throws when `key` is one the tenant context uses */
@@ -59,11 +59,12 @@ function refuseReserved(name: string): void {
 /**
  * Powertools publishes on its own, in the middle of a request and without the request's tier and
  * tenant, once one metric holds 100 values or 100 metrics are stored. A request's metrics go out as
- * one blob, so a service may record at most 99 values of one metric, and 96 metrics besides the
- * layer's four.
+ * one blob, so a service may record at most 99 values of one metric, and 95 metrics: the layer adds
+ * its four per request, and may add one more while the request runs (the outbox's
+ * `EventsLeftToSweeper`).
  */
 const MAX_VALUES_PER_METRIC = 99;
-const MAX_SERVICE_METRICS = 96;
+const MAX_SERVICE_METRICS = 95;
 
 /** How many values the service recorded of each metric since the request's last publish. */
 const recordedValues = new Map<string, number>();

@@ -82,6 +82,8 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     // known to advance while Lambda keeps a container frozen between invocations, and a record
     // must not outlive its max age in real time (a deactivated tenant is refused within 60 s).
     perf: { now: () => Date.now() },
+    // lru-cache keeps a clock reading for 1 ms, cleared by a timer that a frozen container does not run.
+    ttlResolution: 0,
   });
 
   return {
