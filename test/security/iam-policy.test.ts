@@ -6,6 +6,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM placeholders, compared literally
 import { describe, expect, it } from "vitest";
 import { REVOKED_TOKENS_ATTRIBUTE } from "../../layers/tenant-context/src/auth/token-revocations.ts";
+import { createDynamoDbSiloTables } from "../../functions/tenants/adapters/dynamodb-silo-tables.ts";
+import { DATA_TABLE_VARIABLES } from "../../functions/tenants/control-plane.ts";
 import { type Json, loadTemplate } from "../../tools/local/template.ts";
 
 const TENANT_TAG = "${aws:PrincipalTag/TenantId}";
@@ -57,14 +59,21 @@ describe("tenant data role", () => {
     }
   });
 
-  it("covers exactly the pooled tables keyed by tenantId, plus the tenants' dedicated tables", () => {
+  it("covers exactly the pooled tables keyed by tenantId, plus the session's own dedicated tables by their whole names", () => {
     const resourcesOf: Json[] = statementFor("dynamodb").Resource;
     const tables = resourcesOf.flatMap((r) => (r["Fn::GetAtt"]?.[1] === "Arn" ? [r["Fn::GetAtt"][0]] : []));
     expect(tenantTables().length).toBeGreaterThan(3);
     expect(tables.sort()).toEqual(tenantTables().sort());
-    expect(resourcesOf.filter((r) => !r["Fn::GetAtt"])).toEqual([
-      { "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}-tenant-*" },
-    ]);
+    // The names the control plane gives a tenant's dedicated tables, for the session's own tenant.
+    const pooled = Object.fromEntries(Object.keys(DATA_TABLE_VARIABLES).map((name) => [name, name]));
+    const siloNames = createDynamoDbSiloTables({ pooledTables: pooled, prefix: "${AWS::StackName}" }).namesFor(
+      TENANT_TAG_IN_SUB,
+    );
+    expect(resourcesOf.filter((r) => !r["Fn::GetAtt"])).toEqual(
+      Object.values(siloNames).map((table) => ({
+        "Fn::Sub": `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${table}`,
+      })),
+    );
   });
 
   it("lets revoking tokens change one attribute of the tenant's own registry record, returning nothing", () => {

@@ -13,7 +13,7 @@ import type { SiloTables } from "../ports.ts";
 export function createDynamoDbSiloTables(options: {
   /** logical name -> pooled table name, e.g. `{ products: "tenantkit-dev-products" }` */
   pooledTables: Record<string, string>;
-  /** e.g. the stack name; the data role's policy allows `<prefix>-tenant-*` */
+  /** e.g. the stack name; the data role's policy allows each tenant its own `<prefix>-tenant-<tenantId>-<name>` */
   prefix: string;
   client?: DynamoDBClient;
 }): SiloTables {
