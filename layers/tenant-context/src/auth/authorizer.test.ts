@@ -2,10 +2,11 @@ import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
+import { logger } from "../observability/logger.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
-import { type CapturedOutput, captureOutput, tenantRecord } from "../testing/index.ts";
+import { type CapturedOutput, captureOutput, tenantRecord, testSigningKey } from "../testing/index.ts";
 import { createAuthorizer, stageWildcard } from "./authorizer.ts";
-import type { TokenVerifier } from "./token-verifier.ts";
+import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/products/42";
 
@@ -152,6 +153,43 @@ describe("createAuthorizer logs", () => {
     const refused = lines().find((line) => line.message === "token refused");
     expect(refused).toMatchObject({ correlation_id: "r1", reason: "bad token" });
     expect(JSON.stringify(lines())).not.toContain("Bearer");
+  });
+
+  it("never logs a token the real verifier accepts or refuses, even at DEBUG", async () => {
+    const lines = capturedLines();
+    logger.setLogLevel("DEBUG");
+    try {
+      const key = await testSigningKey("authorizer-logs");
+      const realVerifier = createTokenVerifier({
+        region: "us-east-1",
+        userPoolId: "us-east-1_LOGS",
+        clientId: "c",
+        jwks: key.jwks,
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LOGS",
+        sub: "u1",
+        aud: "c",
+        token_use: "id",
+        iat: now,
+        exp: now + 3600,
+        "custom:tenantId": "acme",
+        "cognito:groups": ["tenant-admin"],
+      };
+      const accepted = await key.sign(claims);
+      const refused = await key.sign({ ...claims, aud: "another-client" });
+      const authorize = createAuthorizer({ verifier: realVerifier, registry: registryWith({}), config });
+      expect((await authorize(event(`Bearer ${accepted}`))).policyDocument.Statement[0]).toMatchObject({
+        Effect: "Allow",
+      });
+      await expect(authorize(event(`Bearer ${refused}`))).rejects.toThrow("Unauthorized");
+      expect(lines().length).toBeGreaterThan(0);
+      const text = output?.text() ?? "";
+      for (const part of [...accepted.split("."), ...refused.split(".")]) expect(text).not.toContain(part);
+    } finally {
+      logger.setLogLevel("INFO");
+    }
   });
 
   it("takes a correlation id sent twice for no id at all, as the services do", async () => {
