@@ -20,9 +20,15 @@ import type { ChangeTierDeps } from "./use-cases/change-tier.ts";
 import type { OffboardingDeps } from "./use-cases/offboard-tenant.ts";
 import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./use-cases/onboard-tenant.ts";
 
-/** Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env variable). */
-/** The tables a top-tier tenant gets dedicated copies of (the tenant data role names each), by their variable. */
-export const DATA_TABLE_VARIABLES = { products: "PRODUCTS_TABLE", orders: "ORDERS_TABLE", audit: "AUDIT_TABLE" } as const;
+/**
+ * Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env
+ * variable); the tenant data role names each tenant's dedicated copy of each (template.yaml).
+ */
+export const DATA_TABLE_VARIABLES = {
+  products: "PRODUCTS_TABLE",
+  orders: "ORDERS_TABLE",
+  audit: "AUDIT_TABLE",
+} as const;
 
 export interface ControlPlane {
   onboarding: OnboardingDeps;

@@ -5,9 +5,9 @@
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM placeholders, compared literally
 import { describe, expect, it } from "vitest";
-import { REVOKED_TOKENS_ATTRIBUTE } from "../../layers/tenant-context/src/auth/token-revocations.ts";
 import { createDynamoDbSiloTables } from "../../functions/tenants/adapters/dynamodb-silo-tables.ts";
 import { DATA_TABLE_VARIABLES } from "../../functions/tenants/control-plane.ts";
+import { REVOKED_TOKENS_ATTRIBUTE } from "../../layers/tenant-context/src/auth/token-revocations.ts";
 import { type Json, loadTemplate } from "../../tools/local/template.ts";
 
 const TENANT_TAG = "${aws:PrincipalTag/TenantId}";

@@ -4,9 +4,9 @@ import type { AppConfig } from "../config/app-config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import { logger } from "../observability/logger.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
-import { type CapturedOutput, captureOutput, tenantRecord, testSigningKey } from "../testing/index.ts";
+import { type CapturedOutput, captureOutput, tenantRecord, testUserPool } from "../testing/index.ts";
 import { createAuthorizer, stageWildcard } from "./authorizer.ts";
-import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
+import type { TokenVerifier } from "./token-verifier.ts";
 
 const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/products/42";
 
@@ -159,27 +159,10 @@ describe("createAuthorizer logs", () => {
     const lines = capturedLines();
     logger.setLogLevel("DEBUG");
     try {
-      const key = await testSigningKey("authorizer-logs");
-      const realVerifier = createTokenVerifier({
-        region: "us-east-1",
-        userPoolId: "us-east-1_LOGS",
-        clientId: "c",
-        jwks: key.jwks,
-      });
-      const now = Math.floor(Date.now() / 1000);
-      const claims = {
-        iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LOGS",
-        sub: "u1",
-        aud: "c",
-        token_use: "id",
-        iat: now,
-        exp: now + 3600,
-        "custom:tenantId": "acme",
-        "cognito:groups": ["tenant-admin"],
-      };
-      const accepted = await key.sign(claims);
-      const refused = await key.sign({ ...claims, aud: "another-client" });
-      const authorize = createAuthorizer({ verifier: realVerifier, registry: registryWith({}), config });
+      const pool = await testUserPool();
+      const accepted = await pool.idToken();
+      const refused = await pool.idToken({ aud: "another-client" });
+      const authorize = createAuthorizer({ verifier: pool.verifier, registry: registryWith({}), config });
       expect((await authorize(event(`Bearer ${accepted}`))).policyDocument.Statement[0]).toMatchObject({
         Effect: "Allow",
       });

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { handle, type LambdaEvent, streamHandle } from "hono/aws-lambda";
 import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createTokenVerifier } from "../auth/token-verifier.ts";
+import type { TenantSecretsSource } from "../config/tenant-secrets.ts";
 import { createTenantDataSource, type TenantDataSource } from "../data/tenant-data.ts";
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
@@ -15,7 +15,7 @@ import {
   type CapturedOutput,
   captureOutput,
   refusingVerifier,
-  testSigningKey,
+  testUserPool,
 } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { ndjsonResponse } from "./ndjson.ts";
@@ -396,28 +396,11 @@ describe("tenantContext logs", () => {
 
   it("never writes a token the real verifier accepts or refuses, even at DEBUG", async () => {
     logger.setLogLevel("DEBUG");
-    const key = await testSigningKey("logs");
-    const verifier = createTokenVerifier({
-      region: "us-east-1",
-      userPoolId: "us-east-1_LOGS",
-      clientId: "c",
-      jwks: key.jwks,
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LOGS",
-      sub: "user-9",
-      aud: "c",
-      token_use: "id",
-      iat: now,
-      exp: now + 3600,
-      "custom:tenantId": "acme",
-      "cognito:groups": ["tenant-admin"],
-    };
-    const accepted = await key.sign(claims);
-    const refused = await key.sign({ ...claims, aud: "another-client" });
+    const pool = await testUserPool();
+    const accepted = await pool.idToken();
+    const refused = await pool.idToken({ aud: "another-client" });
     const app = new Hono<TenantEnv>();
-    app.use(tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry() }));
+    app.use(tenantContext({ dataSource: noData, verifier: pool.verifier, registry: activeTenantRegistry() }));
     app.get("/me", (c) => c.json(c.var.tenant));
     const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
     expect((await app.request("/me", bearer(accepted))).status).toBe(200);
@@ -494,29 +477,31 @@ describe("handleNotFound", () => {
   });
 });
 
+/** An app behind `tenantContext()` (authorizer context only) whose `c.var.secrets` come from `secrets`. */
+function appWithSecrets(secrets: TenantSecretsSource): Hono<TenantEnv> {
+  const app = new Hono<TenantEnv>();
+  app.use(
+    tenantContext({ dataSource: noData, verifier: refusingVerifier(), registry: activeTenantRegistry(), secrets }),
+  );
+  app.onError(handleError);
+  return app;
+}
+
 describe("c.var.secrets", () => {
   it("reads the caller's tenant's secrets, and only theirs", async () => {
     const asked: string[] = [];
-    const app = new Hono<TenantEnv>();
-    app.use(
-      tenantContext({
-        dataSource: noData,
-        verifier: refusingVerifier(),
-        registry: activeTenantRegistry(),
-        secrets: {
-          forTenant: (tenantId) => ({
-            get: async (name) => {
-              asked.push(`${tenantId}:${name}`);
-              return `${tenantId}-value`;
-            },
-            getJson: async <T>(name: string) => {
-              asked.push(`${tenantId}:${name}`);
-              return { tenantId } as T;
-            },
-          }),
+    const app = appWithSecrets({
+      forTenant: (tenantId) => ({
+        get: async (name) => {
+          asked.push(`${tenantId}:${name}`);
+          return `${tenantId}-value`;
+        },
+        getJson: async <T>(name: string) => {
+          asked.push(`${tenantId}:${name}`);
+          return { tenantId } as T;
         },
       }),
-    );
+    });
     app.get("/secret", async (c) =>
       c.json({ key: await c.var.secrets.get("payments/api-key"), hook: await c.var.secrets.getJson("webhook") }),
     );
@@ -1003,21 +988,8 @@ describe("tenant isolation violations", () => {
     const denied = Object.assign(new Error("not authorized to perform: secretsmanager:GetSecretValue"), {
       name: "AccessDeniedException",
     });
-    const app = new Hono<TenantEnv>();
-    app.use(
-      tenantContext({
-        dataSource: noData,
-        verifier: refusingVerifier(),
-        registry: activeTenantRegistry(),
-        secrets: {
-          forTenant: () => ({
-            get: async () => Promise.reject(new Error("Failed to get parameter", { cause: denied })),
-            getJson: async () => Promise.reject(new Error("Failed to get parameter", { cause: denied })),
-          }),
-        },
-      }),
-    );
-    app.onError(handleError);
+    const wrapped = () => Promise.reject(new Error("Failed to get parameter", { cause: denied }));
+    const app = appWithSecrets({ forTenant: () => ({ get: wrapped, getJson: wrapped }) });
     app.get("/secret", async (c) => c.text(await c.var.secrets.get("payments/api-key")));
     expect((await app.request("/secret", {}, authorizerEvent())).status).toBe(500);
     const [event] = logs().filter((line) => line.security_event === "access_denied");

@@ -14,7 +14,7 @@ import {
   type JWTVerifyGetKey,
   SignJWT,
 } from "jose";
-import type { TokenVerifier } from "../auth/token-verifier.ts";
+import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.ts";
 import type { AppConfig } from "../config/app-config.ts";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
@@ -131,6 +131,46 @@ export async function testSigningKey(kid = "k1"): Promise<TestSigningKey> {
     jwks: createLocalJWKSet({ keys: [jwk] }),
     sign: (claims, header = {}) =>
       new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, ...header }).sign(privateKey),
+  };
+}
+
+/** A user pool of the tests' own: the layer's real verifier for it, and ID tokens it signs. */
+export interface TestUserPool {
+  /** `createTokenVerifier` for this pool and its app client, with the pool's key set */
+  verifier: TokenVerifier;
+  /** an ID token of user `user-9` of tenant `acme`, a tenant-admin, valid for an hour from now; `claims` replace any of that */
+  idToken(claims?: JWTPayload): Promise<string>;
+}
+
+/**
+ * A user pool for tests that need tokens the real verifier accepts (or refuses, by one claim).
+ *
+ * @example
+ * const pool = await testUserPool();
+ * app.use(tenantContext({ verifier: pool.verifier, ... }));
+ * await app.request("/me", { headers: { Authorization: `Bearer ${await pool.idToken()}` } });
+ */
+export async function testUserPool(): Promise<TestUserPool> {
+  const key = await testSigningKey("pool");
+  const region = "us-east-1";
+  const userPoolId = "us-east-1_TEST";
+  const clientId = "test-client";
+  return {
+    verifier: createTokenVerifier({ region, userPoolId, clientId, jwks: key.jwks }),
+    idToken: (claims = {}) => {
+      const now = Math.floor(Date.now() / 1000);
+      return key.sign({
+        iss: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+        sub: "user-9",
+        aud: clientId,
+        token_use: "id",
+        iat: now,
+        exp: now + 3600,
+        "custom:tenantId": "acme",
+        "cognito:groups": ["tenant-admin"],
+        ...claims,
+      });
+    },
   };
 }
 
