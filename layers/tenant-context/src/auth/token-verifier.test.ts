@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
-import { type TestSigningKey, testSigningKey } from "../testing/index.ts";
+import { captureOutput, type TestSigningKey, testSigningKey } from "../testing/index.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 const region = "us-east-1";
@@ -178,6 +178,8 @@ describe("createTokenVerifier", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     vi.useFakeTimers({ toFake: ["Date"] });
+    const output = captureOutput();
+    const warnings = () => output.lines().filter((line) => line.message === "the signing keys are unreachable");
     try {
       const start = Date.now();
       const at = (minutes: number) => vi.setSystemTime(start + minutes * 60_000);
@@ -197,6 +199,8 @@ describe("createTokenVerifier", () => {
       at(11);
       await verifier.verify(await newToken());
       expect(fetches).toBe(2);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatchObject({ level: "WARN", verifying_with: "the keys last fetched" });
       // Within 30 s, no new attempt; after, one, in the background: the token is answered meanwhile.
       at(11.4);
       await verifier.verify(await newToken());
@@ -204,6 +208,7 @@ describe("createTokenVerifier", () => {
       at(12);
       await verifier.verify(await newToken());
       await vi.waitFor(() => expect(fetches).toBe(3));
+      await vi.waitFor(() => expect(warnings()).toHaveLength(2));
 
       // An hour after the keys were fetched, they are not used any more: one try, then 503 without
       // a fetch for 30 s.
@@ -213,6 +218,8 @@ describe("createTokenVerifier", () => {
         expect(error).toBeInstanceOf(ServiceUnavailableError);
       }
       expect(fetches).toBe(4);
+      expect(warnings().at(-1)).toMatchObject({ verifying_with: "nothing: new tokens get 503" });
+      expect(warnings()).toHaveLength(3);
 
       // Once it answers again, its keys are used, and refreshed every 10 minutes again.
       failing = false;
@@ -223,6 +230,7 @@ describe("createTokenVerifier", () => {
       await verifier.verify(await newToken());
       expect(fetches).toBe(answered);
     } finally {
+      output.restore();
       vi.useRealTimers();
       server.close();
     }

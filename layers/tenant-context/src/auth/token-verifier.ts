@@ -15,6 +15,7 @@ import {
 } from "jose";
 import { LRUCache } from "lru-cache";
 import { ServiceUnavailableError, TenantIsolationError, UnauthorizedError } from "../http/errors.ts";
+import { logger } from "../observability/logger.ts";
 import { type ClaimRules, verifyRs256Jwt } from "./compact-jwt.ts";
 import { type Role, rolesFromGroups } from "./roles.ts";
 
@@ -153,6 +154,13 @@ function remoteKeySet(url: URL): JWTVerifyGetKey {
   });
   const keepable = (now: number) => fetched.uat !== undefined && now - fetched.uat <= KEYS_KEPT_THROUGH_OUTAGE_MS;
   let outage: KeySetOutage | undefined;
+  /** Once per try that failed, at most every 30 s: what operators see of an outage the kept keys hide. */
+  const warnUnreachable = (error: unknown, keysKept: boolean) =>
+    logger.warn("the signing keys are unreachable", {
+      error: error as Error,
+      keys_fetched_at: fetched.uat === undefined ? undefined : new Date(fetched.uat).toISOString(),
+      verifying_with: keysKept ? "the keys last fetched" : "nothing: new tokens get 503",
+    });
 
   return async (header, token) => {
     const now = Date.now();
@@ -167,8 +175,9 @@ function remoteKeySet(url: URL): JWTVerifyGetKey {
         remote.reload().then(
           () => {
             outage = undefined;
+            logger.info("the signing keys are reachable again");
           },
-          () => undefined,
+          (error: unknown) => warnUnreachable(error, true),
         );
         return kept(header, token);
       }
@@ -181,6 +190,7 @@ function remoteKeySet(url: URL): JWTVerifyGetKey {
       if (!isKeySetOutage(error)) throw error;
       const kept = keepable(now) && fetched.jwks ? createLocalJWKSet(fetched.jwks) : undefined;
       outage = { retryAt: now + OUTAGE_RETRY_MS, kept, error };
+      warnUnreachable(error, kept !== undefined);
       if (kept) return kept(header, token);
       throw error;
     }
