@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -50,6 +50,15 @@ beforeAll(async () => {
   otherKey = await testSigningKey("k1");
   verifier = createTokenVerifier({ region, userPoolId, clientId, jwks: key.jwks });
 });
+
+/** A verifier whose key set is fetched from a loopback server that answers every fetch with `answer`. */
+async function verifierFetchingFrom(answer: (response: ServerResponse) => void) {
+  const server = createServer((_request, response) => answer(response));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const jwksUrl = `http://127.0.0.1:${port}/jwks.json`;
+  return { verifier: createTokenVerifier({ region, userPoolId, clientId, jwksUrl }), close: () => server.close() };
+}
 
 describe("createTokenVerifier", () => {
   it("accepts a Cognito ID token and reads tenant, user and roles from it", async () => {
@@ -148,48 +157,33 @@ describe("createTokenVerifier", () => {
     ["answers 200 with something that is not JSON", 200, "<html>maintenance</html>"],
     ["answers 200 with JSON that is no key set", 200, '{"keys":"none"}'],
   ])("answers 503, not 401, when the key set endpoint %s", async (_, status, body) => {
-    const server = createServer((_request, response) => {
+    const broken = await verifierFetchingFrom((response) => {
       response.writeHead(status, { "content-type": "application/json" });
       response.end(body);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = server.address() as AddressInfo;
-      const broken = createTokenVerifier({
-        region,
-        userPoolId,
-        clientId,
-        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
-      });
-      const error = await broken.verify(await sign(idClaims())).catch((e: unknown) => e);
+      const error = await broken.verifier.verify(await sign(idClaims())).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ServiceUnavailableError);
     } finally {
-      server.close();
+      broken.close();
     }
   });
 
   it("goes on with the keys it last fetched while their endpoint fails, trying it every 30 s, for up to an hour after the fetch", async () => {
     let failing = false;
     let fetches = 0;
-    const server = createServer((_request, response) => {
+    const keySet = await verifierFetchingFrom((response) => {
       fetches++;
       response.writeHead(failing ? 503 : 200, { "content-type": "application/json" });
       response.end(failing ? "{}" : JSON.stringify({ keys: [key.jwk] }));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { verifier } = keySet;
     vi.useFakeTimers({ toFake: ["Date"] });
     const output = captureOutput();
     const warnings = () => output.lines().filter((line) => line.message === "the signing keys are unreachable");
     try {
       const start = Date.now();
       const at = (minutes: number) => vi.setSystemTime(start + minutes * 60_000);
-      const { port } = server.address() as AddressInfo;
-      const verifier = createTokenVerifier({
-        region,
-        userPoolId,
-        clientId,
-        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
-      });
       const newToken = async () => sign(idClaims({ jti: crypto.randomUUID() }));
       await verifier.verify(await newToken());
       expect(fetches).toBe(1);
@@ -232,7 +226,7 @@ describe("createTokenVerifier", () => {
     } finally {
       output.restore();
       vi.useRealTimers();
-      server.close();
+      keySet.close();
     }
   });
 
