@@ -1,17 +1,45 @@
-/** Lambda's streaming entry point for a tenant-aware app: hono's adapter, with what it leaves undone done. */
+/**
+ * Lambda's streaming entry point for a tenant-aware app behind API Gateway's REST API. It replaces
+ * hono's `streamHandle()`, which prints an unstructured `console.error` line (no tenant, no
+ * correlation id) whenever a streamed answer ends early, and leaves the body it stopped reading
+ * neither ended nor cancelled.
+ */
+import { pipeline } from "node:stream/promises";
+import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import type { Hono } from "hono";
-import { streamHandle as honoStreamHandle } from "hono/aws-lambda";
+import { isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
+import { problemResponse, ValidationError } from "./errors.ts";
 import { settleAbandonedStream } from "./tenant-context.ts";
 
-type StreamingHandler = ReturnType<typeof honoStreamHandle>;
+/** What `awslambda.streamifyResponse` hands the handler: a writable stream to the client. */
+type ResponseStream = NodeJS.WritableStream;
 
-declare const awslambda: { streamifyResponse<T>(handler: T): T };
+type StreamingHandler = (
+  event: APIGatewayProxyEvent,
+  responseStream: ResponseStream,
+  context: LambdaContext,
+) => Promise<void>;
+
+interface HttpResponseMetadata {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+}
+
+declare const awslambda: {
+  streamifyResponse(handler: StreamingHandler): StreamingHandler;
+  HttpResponseStream: { from(stream: ResponseStream, metadata: HttpResponseMetadata): ResponseStream };
+};
 
 /**
- * hono's `streamHandle()` for an app behind `tenantContext()`. When the response stream fails (the
- * connection to the client broke), hono's adapter stops reading the body but does not cancel it;
- * this one settles such a body before the invocation ends: what was producing it (an export's
- * reads, say) is stopped and waited for, and its metrics are published with this invocation.
+ * The Lambda handler of a streamed route: the app's answer goes to the client chunk by chunk, as
+ * fast as the client takes it. `c.env` is `{ event, requestContext, context }`, as under hono's
+ * adapter. When the answer ends early, nothing unstructured is written:
+ * - its body failed half way: why is logged with the request's keys (once: `ndjsonResponse` logs its
+ *   own failures), and the response stream is left failed, so the client cannot take the part it got
+ *   for the whole answer;
+ * - the client went away: one INFO line with the request's keys, and the body is settled before the
+ *   invocation ends (what was producing it is stopped and waited for, its metrics published).
  *
  * @example
  * // functions/products/handler.ts
@@ -19,12 +47,109 @@ declare const awslambda: { streamifyResponse<T>(handler: T): T };
  */
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
 export function streamHandle(app: Hono<any>): StreamingHandler {
-  const handler = honoStreamHandle(app) as unknown as (...args: unknown[]) => Promise<void>;
-  return awslambda.streamifyResponse(async (event: unknown, responseStream: unknown, context: unknown) => {
+  return awslambda.streamifyResponse(async (event, responseStream, context) => {
     try {
-      await handler(event, responseStream, context);
+      const res = await answerTo(app, event, context);
+      const headers: Record<string, string> = {};
+      res.headers.forEach((value, name) => {
+        if (name !== "set-cookie") headers[name] = value;
+      });
+      const stream = awslambda.HttpResponseStream.from(responseStream, {
+        statusCode: res.status,
+        headers,
+        cookies: res.headers.getSetCookie(),
+      });
+      if (!res.body) {
+        stream.end();
+        return;
+      }
+      const source = { failed: false };
+      // Either way pipeline leaves the response stream failed, so the runtime does not end it cleanly.
+      await pipeline(chunksOf(res.body, source), stream).catch((error: unknown) => {
+        if (!source.failed)
+          logger.info("the client went away before the streamed answer ended", { reason: String(error) });
+        else if (!isLoggedFailure(error)) logFailure(logger, "streamed response failed", error);
+      });
     } finally {
       await settleAbandonedStream();
     }
-  }) as unknown as StreamingHandler;
+  });
+}
+
+/** The body's chunks; `source.failed` tells a failure of the body from one of the response stream. */
+async function* chunksOf(body: ReadableStream<Uint8Array>, source: { failed: boolean }): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      source.failed = true;
+      throw error;
+    }
+    if (chunk.done) return;
+    yield chunk.value;
+  }
+}
+
+/** The app's answer; 400 problem+json, without the app, to an event that holds no request Fetch can carry. */
+// biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
+async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: LambdaContext): Promise<Response> {
+  let request: Request;
+  try {
+    request = requestOf(event);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    logger.warn("the request could not be read", { errors: error.errors });
+    return problemResponse(error);
+  }
+  return app.fetch(request, { event, requestContext: event.requestContext, context });
+}
+
+/**
+ * Appends a header, its value percent-encoded beyond ASCII as hono's adapters do (a `Headers` value
+ * is a byte string); a value no header can carry (a line break, say) is a 400 naming the header.
+ */
+function appendHeader(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, /[\u0080-\uffff]/.test(value) ? encodeURIComponent(value) : value);
+  } catch {
+    throw new ValidationError([
+      { location: "header", field: name, message: "holds characters an HTTP header cannot carry" },
+    ]);
+  }
+}
+
+/**
+ * The web `Request` of a REST API (v1) proxy event: multi-value headers and query parameters kept.
+ *
+ * @example
+ * const res = await app.fetch(requestOf(event), { event, requestContext: event.requestContext, context });
+ */
+export function requestOf(event: APIGatewayProxyEvent): Request {
+  const headers = new Headers();
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    for (const value of values ?? []) appendHeader(headers, name, value);
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined && !headers.has(name)) appendHeader(headers, name, value);
+  }
+  const query = new URLSearchParams();
+  if (event.multiValueQueryStringParameters) {
+    for (const [name, values] of Object.entries(event.multiValueQueryStringParameters)) {
+      for (const value of values ?? []) query.append(name, value);
+    }
+  } else {
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) query.append(name, value ?? "");
+  }
+  const host = event.requestContext?.domainName ?? headers.get("host") ?? "localhost";
+  const search = query.size > 0 ? `?${query}` : "";
+  let body: Uint8Array<ArrayBuffer> | undefined;
+  if (event.body) {
+    body = event.isBase64Encoded
+      ? new Uint8Array(Buffer.from(event.body, "base64"))
+      : new TextEncoder().encode(event.body);
+    headers.set("content-length", String(body.length));
+  }
+  return new Request(`https://${host}${event.path}${search}`, { method: event.httpMethod, headers, body });
 }

@@ -894,6 +894,36 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(emf()[0]).toMatchObject({ Requests: 1, ServerErrors: 1 });
   });
 
+  it("the layer's streamHandle(): an answer that ends early writes structured lines only, each with the request's keys", async () => {
+    const app = buildApp();
+    routeExportStoppingSlowly(app);
+    app.get("/failing", (c) => ndjsonResponse(c, lines(["a"], new Error("the table went away"))));
+    app.get("/failing-raw", (c) =>
+      c.body(
+        new ReadableStream({
+          pull: (controller) => controller.error(new Error("the disk went away")),
+        }),
+      ),
+    );
+    const failedStream = () => new Writable({ write: (_chunk, _encoding, done) => done() }).on("error", () => {});
+    await invokeStreamed(app, "/export", brokenResponseStream(), layerStreamHandle);
+    await invokeStreamed(app, "/failing", failedStream(), layerStreamHandle);
+    await invokeStreamed(app, "/failing-raw", failedStream(), layerStreamHandle);
+
+    const written = output.text().split("\n").filter(Boolean);
+    expect(written.filter((line) => !line.startsWith("{"))).toEqual([]);
+    for (const line of logs())
+      expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", correlation_id: "req-7" });
+    const messages = logs().map((line) => [line.level, line.message, line.error?.message ?? line.reason]);
+    expect(messages).toEqual([
+      ["INFO", "the client went away before the streamed answer ended", "Error: the client went away"],
+      ["INFO", "export stopped", undefined],
+      // each failure once: the NDJSON body has logged its own, the adapter the other
+      ["ERROR", "streamed response failed", "the table went away"],
+      ["ERROR", "streamed response failed", "the disk went away"],
+    ]);
+  });
+
   it("handle(): an NDJSON export answered buffered is still watched to its end, failure and metrics its own", async () => {
     const app = buildApp();
     app.get("/export", (c) =>

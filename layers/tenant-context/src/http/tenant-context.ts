@@ -59,7 +59,7 @@ export interface Tenant {
   roles: Role[];
 }
 
-/** What `handle()` and `streamHandle()` of `hono/aws-lambda` put in `c.env`. */
+/** What `handle()` of `hono/aws-lambda` and the layer's `streamHandle()` (hono's too) put in `c.env`. */
 export interface LambdaBindings {
   event: APIGatewayProxyEvent;
   lambdaContext?: LambdaContext;
@@ -415,9 +415,9 @@ function whenSent(
 }
 
 /**
- * The streamed answer of the latest invocation under Lambda's streaming adapter. hono's
- * `streamHandle` stops reading a body whose response stream failed, but does not cancel it: the
- * layer's `streamHandle` settles it before the invocation ends. Under hono's own, it is settled when
+ * The streamed answer of the latest invocation under Lambda's streaming adapter. The adapter stops
+ * reading a body whose response stream failed, but does not cancel it: the layer's `streamHandle`
+ * settles it before the invocation ends. Under hono's `streamHandle`, it is settled when
  * the next invocation starts, before anything of that one (a container serves one at a time, in AWS
  * and in the local gateway), so that its metrics and its producer's last log lines stay its own.
  */

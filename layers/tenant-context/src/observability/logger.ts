@@ -20,6 +20,14 @@ function isAccessDenied(error: unknown): boolean {
   return ACCESS_DENIED.has(error.name) || (error.cause instanceof Error && ACCESS_DENIED.has(error.cause.name));
 }
 
+/** Errors `logFailure` has logged: a failure that surfaces again further out is not logged twice. */
+const loggedFailures = new WeakSet<object>();
+
+/** True when `logFailure` has already logged this error. */
+export function isLoggedFailure(error: unknown): boolean {
+  return typeof error === "object" && error !== null && loggedFailures.has(error);
+}
+
 /**
  * Logs why something failed. A tenant isolation violation is a CRITICAL security event with its
  * reason, on whatever path it surfaced (an answer, a streamed body, an event). So is a refusal by
@@ -35,6 +43,7 @@ export function logFailure(
   error: unknown,
   attributes: Record<string, unknown> = {},
 ): void {
+  if (typeof error === "object" && error !== null) loggedFailures.add(error);
   if (error instanceof TenantIsolationError) {
     log.critical("tenant isolation violation", {
       ...attributes,

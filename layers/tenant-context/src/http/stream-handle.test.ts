@@ -1,0 +1,111 @@
+import { Writable } from "node:stream";
+import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
+import { Hono } from "hono";
+import { afterEach, describe, expect, it } from "vitest";
+import { requestOf, streamHandle } from "./stream-handle.ts";
+
+/** A REST API (v1) proxy event, as API Gateway sends it; `overrides` replace its fields. */
+const restEvent = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
+  ({
+    resource: "/products",
+    path: "/products",
+    httpMethod: "GET",
+    headers: { Host: "api.test" },
+    multiValueHeaders: { Host: ["api.test"] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: "req-1", domainName: "abc123.execute-api.eu-west-1.amazonaws.com" },
+    ...overrides,
+  }) as APIGatewayProxyEvent;
+
+describe("requestOf", () => {
+  it("keeps every value of a multi-value header and query parameter, on API Gateway's domain", () => {
+    const request = requestOf(
+      restEvent({
+        multiValueHeaders: { Host: ["api.test"], Accept: ["application/json", "text/plain"] },
+        multiValueQueryStringParameters: { tag: ["a b", "c&d"], limit: ["2"] },
+        queryStringParameters: { tag: "c&d", limit: "2" },
+      }),
+    );
+    const url = new URL(request.url);
+    expect(url.host).toBe("abc123.execute-api.eu-west-1.amazonaws.com");
+    expect(url.pathname).toBe("/products");
+    expect(url.searchParams.getAll("tag")).toEqual(["a b", "c&d"]);
+    expect(url.searchParams.get("limit")).toBe("2");
+    expect(request.headers.get("accept")).toBe("application/json, text/plain");
+  });
+
+  it("falls back to the single-value maps when the multi-value ones are absent", () => {
+    const request = requestOf(
+      restEvent({
+        multiValueHeaders: undefined as never,
+        headers: { Host: "api.test", "X-Correlation-Id": "c-1" },
+        queryStringParameters: { limit: "5" },
+        requestContext: { requestId: "req-1" } as never,
+      }),
+    );
+    expect(request.url).toBe("https://api.test/products?limit=5");
+    expect(request.headers.get("x-correlation-id")).toBe("c-1");
+  });
+
+  it("decodes a base64 body and says its length; percent-encodes a header value beyond ASCII", async () => {
+    const body = JSON.stringify({ name: "Café ☕" });
+    const request = requestOf(
+      restEvent({
+        httpMethod: "POST",
+        body: Buffer.from(body).toString("base64"),
+        isBase64Encoded: true,
+        multiValueHeaders: { Host: ["api.test"], "X-Note": ["naïve ☕"] },
+      }),
+    );
+    expect(request.method).toBe("POST");
+    expect(await request.text()).toBe(body);
+    expect(request.headers.get("content-length")).toBe(String(Buffer.byteLength(body)));
+    expect(request.headers.get("x-note")).toBe(encodeURIComponent("naïve ☕"));
+  });
+});
+
+describe("streamHandle", () => {
+  const globals = globalThis as { awslambda?: unknown };
+  afterEach(() => {
+    delete globals.awslambda;
+  });
+
+  it("answers 400 problem+json naming a header no request can carry, without running the app", async () => {
+    let metadata: { statusCode: number; headers: Record<string, string> } | undefined;
+    globals.awslambda = {
+      streamifyResponse: (fn: unknown) => fn,
+      HttpResponseStream: {
+        from: (stream: Writable, given: typeof metadata) => {
+          metadata = given;
+          return stream;
+        },
+      },
+    };
+    let ran = false;
+    const app = new Hono().get("/products", (c) => {
+      ran = true;
+      return c.text("listed");
+    });
+    const chunks: string[] = [];
+    const responseStream = new Writable({
+      write(chunk, _encoding, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    const event = restEvent({ multiValueHeaders: { Host: ["api.test"], "X-Trace": ["a\r\nInjected: yes"] } });
+    await streamHandle(app)(event, responseStream, {} as LambdaContext);
+    expect(ran).toBe(false);
+    expect(metadata).toMatchObject({ statusCode: 400, headers: { "content-type": "application/problem+json" } });
+    expect(JSON.parse(chunks.join(""))).toMatchObject({
+      status: 400,
+      errors: [{ location: "header", field: "X-Trace", message: "holds characters an HTTP header cannot carry" }],
+    });
+    expect(responseStream.writableFinished).toBe(true);
+  });
+});
