@@ -10,6 +10,8 @@ export const AuditEntry = z
     source: z.string(),
     occurredAt: z.iso.datetime(),
     correlationId: z.string(),
+    /** the user whose request caused it (a token's `sub`); absent when none did (a sign-up, a job) */
+    userId: z.string().optional(),
     data: z.record(z.string(), z.unknown()),
     /** when the audit trail took it in */
     recordedAt: z.iso.datetime(),

@@ -15,8 +15,8 @@ function recordingControlPlane() {
   });
   const controlPlane = {
     onboarding: { records },
-    forRequest: () => {
-      used.push("forRequest");
+    forRequest: (correlationId: string, userId?: string) => {
+      used.push(`forRequest ${correlationId} ${userId}`);
       return controlPlane;
     },
   } as unknown as ControlPlane;
@@ -101,4 +101,13 @@ describe("tenants app: a JSON route given a body that is not labelled JSON", () 
       expect(used).toEqual([]);
     });
   }
+});
+
+describe("tenants app: the control plane's lifecycle events", () => {
+  it("carry the request's correlation id and the system admin who made it", async () => {
+    const { app, used } = tenantsApp();
+    const res = await app.request("/tenants/acme/deactivate", { method: "POST" }, viaAuthorizer);
+    expect(res.status).toBe(404);
+    expect(used).toEqual(["forRequest req-1 u1", "get"]);
+  });
 });

@@ -14,6 +14,7 @@ import {
   usageToday,
   ValidationError,
 } from "@tenantkit/tenant-context";
+import type { Context } from "hono";
 import { type ControlPlane, createControlPlane } from "./control-plane.ts";
 import { type OnboardingRequest, TenantExistsError } from "./ports.ts";
 import {
@@ -68,10 +69,10 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
   const app = createServiceApp(options.tenantContext ?? { tables: { users: requireEnv("USERS_TABLE") } });
   const systemAdmin = requireRole("system-admin");
   for (const path of ["/tenants", "/tenants/*"]) app.use(path, systemAdmin);
+  /** The control plane for this request: its events name the request and the system admin who made it. */
+  const forCaller = (c: Context<TenantEnv>) => controlPlane.forRequest(c.var.correlationId, c.var.tenant.userId);
 
-  app.openapi(createTenantRoute, async (c) =>
-    c.json(await onboard(controlPlane.forRequest(c.var.correlationId), c.req.valid("json")), 201),
-  );
+  app.openapi(createTenantRoute, async (c) => c.json(await onboard(forCaller(c), c.req.valid("json")), 201));
 
   app.openapi(listTenantsRoute, async (c) => {
     const page = await listTenants(records, c.req.valid("query"));
@@ -82,17 +83,17 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
 
   app.openapi(changeTierRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const { tierChange } = controlPlane.forRequest(c.var.correlationId);
+    const { tierChange } = forCaller(c);
     return c.json(toView(await changeTier(tierChange, id, c.req.valid("json").tier)), 200);
   });
 
   app.openapi(deactivateTenantRoute, async (c) => {
-    const { onboarding } = controlPlane.forRequest(c.var.correlationId);
+    const { onboarding } = forCaller(c);
     return c.json(toView(await setTenantStatus(onboarding, c.req.valid("param").id, "INACTIVE")), 200);
   });
 
   app.openapi(activateTenantRoute, async (c) => {
-    const { onboarding } = controlPlane.forRequest(c.var.correlationId);
+    const { onboarding } = forCaller(c);
     return c.json(toView(await setTenantStatus(onboarding, c.req.valid("param").id, "ACTIVE")), 200);
   });
 
@@ -106,7 +107,7 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     if (id === c.var.tenant.id)
       throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
     const record = await startOffboarding(records, id);
-    const { offboarding } = controlPlane.forRequest(c.var.correlationId);
+    const { offboarding } = forCaller(c);
     return ndjsonResponse(c, exportAndDeleteTenant(offboarding, record));
   });
 

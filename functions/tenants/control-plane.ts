@@ -34,8 +34,11 @@ export interface ControlPlane {
   onboarding: OnboardingDeps;
   tierChange: ChangeTierDeps;
   offboarding: OffboardingDeps;
-  /** The same control plane, its lifecycle events carrying the request's correlation id. */
-  forRequest(correlationId: string): ControlPlane;
+  /**
+   * The same control plane, its lifecycle events carrying the request's correlation id and the user
+   * who made it (none for a public sign-up).
+   */
+  forRequest(correlationId: string, userId?: string): ControlPlane;
 }
 
 function failAtFromConfig(env: NodeJS.ProcessEnv): OnboardingStep | undefined {
@@ -69,10 +72,10 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   const publisher = env.EVENT_BUS_NAME
     ? createEventPublisher({ source: "tenantkit.tenants", busName: env.EVENT_BUS_NAME })
     : undefined;
-  const eventsFor = (correlationId?: string): LifecycleEvents | undefined =>
+  const eventsFor = (correlationId?: string, userId?: string): LifecycleEvents | undefined =>
     publisher && {
       publish: async (tenantId, type, data) => {
-        await publisher.publish({ tenantId, type, data, correlationId });
+        await publisher.publish({ tenantId, type, data, correlationId, userId });
       },
     };
   const directory = (tenantId: string) => createUserDirectory(dataSource.forTenant(tenantId).table("users"));
@@ -124,7 +127,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       ...(events && { events }),
       users: (tenantId) => directory(tenantId).all(),
     },
-    forRequest: (correlationId) => withEvents(eventsFor(correlationId)),
+    forRequest: (correlationId, userId) => withEvents(eventsFor(correlationId, userId)),
   });
   return withEvents(eventsFor());
 }

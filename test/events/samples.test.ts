@@ -98,7 +98,8 @@ describe("the sample events in events/", () => {
       busName: "bus",
       client: { send: async () => ({}) } as never,
     });
-    const prepared = publisher.prepare({ tenantId: "acme", correlationId: "c", type, data });
+    // An order is placed by a user, whose request the event names.
+    const prepared = publisher.prepare({ tenantId: "acme", correlationId: "c", userId: "u", type, data });
     const ordersService = functionProperties(template, "OrdersFunction").Environment.Variables.POWERTOOLS_SERVICE_NAME;
     const samples = [readSample("order-placed.json"), JSON.parse(readSample("audit-queue-batch.json").Records[0].body)];
     for (const sample of samples) {

@@ -363,6 +363,7 @@ export interface components {
       /** Format: date-time */
       occurredAt: string;
       correlationId: string;
+      userId?: string;
       data: {
         [key: string]: unknown;
       };

@@ -54,6 +54,18 @@ describe("the event publisher", () => {
     expect(detail.eventId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("names the user whose request caused the event, when one did", async () => {
+    const publisher = publisherWith(scriptedEventBridge().client);
+    const caused = await publisher.publish({ tenantId: "acme", type: "OrderPlaced", data: {}, userId: "user-7" });
+    expect(caused.userId).toBe("user-7");
+    expect(await publisher.publish({ tenantId: "acme", type: "TenantOnboarded", data: {} })).not.toHaveProperty(
+      "userId",
+    );
+    await expect(
+      publisher.publish({ tenantId: "acme", type: "OrderPlaced", data: {}, userId: "user\r\n" }),
+    ).rejects.toThrow(/not a user id/);
+  });
+
   it("gives each event a new id, and uses it as correlation id when none is given", async () => {
     const publisher = publisherWith(scriptedEventBridge().client);
     const first = await publisher.publish({ tenantId: "acme", type: "TenantOnboarded", data: {} });

@@ -26,6 +26,8 @@ export interface NewTenantEvent<T extends object = Record<string, unknown>> {
   data: T;
   /** default: a new id (outside a request there is nothing to correlate with) */
   correlationId?: string;
+  /** the user whose request caused it; none outside a request */
+  userId?: string;
   /** default: a new UUID */
   eventId?: string;
   /** default: now */
@@ -184,12 +186,13 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     source,
 
     prepare<T extends object>(event: NewTenantEvent<T>): PreparedEvent<T> {
-      checkOutgoingEvent(source, event.type, event.tenantId);
+      checkOutgoingEvent(source, event.type, event.tenantId, event.userId);
       const eventId = event.eventId ?? randomUUID();
       const detail: TenantEventDetail<T> = {
         eventId,
         tenantId: event.tenantId,
         correlationId: event.correlationId ?? eventId,
+        ...(event.userId !== undefined && { userId: event.userId }),
         occurredAt: (event.occurredAt ?? new Date()).toISOString(),
         data: event.data,
       };

@@ -3,16 +3,16 @@ import { describe, expect, it } from "vitest";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { TenantIsolationError } from "../http/errors.ts";
-import { captureOutput } from "../testing/index.ts";
+import { activeTenantRegistry, captureOutput } from "../testing/index.ts";
 import type { TenantEvent } from "./tenant-event.ts";
 import { createTenantEventConsumer } from "./tenant-event-consumer.ts";
 
-const envelope = (tenantId: string, eventId: string, type = "OrderPlaced") => ({
+const envelope = (tenantId: string, eventId: string, detail: Record<string, unknown> = {}) => ({
   version: "0",
   id: crypto.randomUUID(),
-  "detail-type": type,
+  "detail-type": "OrderPlaced",
   source: "tenantkit.orders",
-  detail: { eventId, tenantId, correlationId: "c-1", occurredAt: "2026-03-01T10:00:00.000Z", data: {} },
+  detail: { eventId, tenantId, correlationId: "c-1", occurredAt: "2026-03-01T10:00:00.000Z", data: {}, ...detail },
 });
 
 const record = (messageId: string, body: unknown): SQSRecord => ({
@@ -97,6 +97,25 @@ describe("the tenant event consumer", () => {
     });
     const response = await consume({ Records: [record("a", envelope("acme", crypto.randomUUID()))] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
+  });
+
+  it("logs with the keys of a request's lines: the event's tenant, its tier, the user who caused it, its correlation id", async () => {
+    const output = captureOutput();
+    try {
+      const consume = createTenantEventConsumer(
+        { dataSource, registry: activeTenantRegistry({ tier: "premium" }) },
+        async (_event, { logger }) => logger.info("audit entry recorded"),
+      );
+      await consume({ Records: [record("k", envelope("acme", crypto.randomUUID(), { userId: "user-3" }))] });
+    } finally {
+      output.restore();
+    }
+    expect(output.lines().find((line) => line.message === "audit entry recorded")).toMatchObject({
+      tenant_id: "acme",
+      tier: "premium",
+      user_id: "user-3",
+      correlation_id: "c-1",
+    });
   });
 
   it("logs an isolation violation while handling an event as a security event, with its reason", async () => {

@@ -10,7 +10,10 @@ import { MetricUnit, metrics } from "../observability/metrics.ts";
 import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
 import { MalformedEventError, readTenantEvent, type TenantEvent } from "./tenant-event.ts";
 
-/** What a handler gets with each event: the event's tenant's tables and a logger tagged with the event. */
+/**
+ * What a handler gets with each event: the event's tenant's tables, and a logger whose lines carry the
+ * event's tenant, its tier, the user whose request caused it and its correlation id.
+ */
 export interface TenantEventContext {
   data: TenantData;
   logger: Logger;
@@ -79,18 +82,21 @@ export function createTenantEventConsumer(
       });
       throw error;
     }
+    // The keys of a request's lines: the user whose request caused the event, if one did.
     const eventLogger = logger.createChild({
       persistentKeys: {
         tenant_id: event.tenantId,
         correlation_id: event.correlationId,
+        ...(event.userId !== undefined && { user_id: event.userId }),
         event_id: event.eventId,
         event_type: event.type,
       },
     });
     try {
       // Silo tenants may have dedicated tables; a tenant that is gone (offboarded) has pooled ones.
-      const dedicatedTables = (await registry.get(event.tenantId))?.tables;
-      await handle(event, { data: dataSource.forTenant(event.tenantId, dedicatedTables), logger: eventLogger });
+      const record = await registry.get(event.tenantId);
+      if (record) eventLogger.appendPersistentKeys({ tier: record.tier });
+      await handle(event, { data: dataSource.forTenant(event.tenantId, record?.tables), logger: eventLogger });
     } catch (error) {
       logFailure(eventLogger, "event not processed; it will be delivered again", error, {
         message_id: record.messageId,

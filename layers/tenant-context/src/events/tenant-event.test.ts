@@ -35,6 +35,11 @@ describe("reading an event against the contract", () => {
     });
   });
 
+  it("keeps the user whose request caused the event", () => {
+    expect(readTenantEvent(delivered({ userId: "5f0c2a9e-user" }))).toMatchObject({ userId: "5f0c2a9e-user" });
+    expect(readTenantEvent(delivered())).not.toHaveProperty("userId");
+  });
+
   it("accepts the control plane's events", () => {
     const event = readTenantEvent(delivered({}, { source: "tenantkit.tenants", "detail-type": "TenantOffboarded" }));
     expect(event).toMatchObject({ source: "tenantkit.tenants", type: "TenantOffboarded" });
@@ -49,6 +54,10 @@ describe("reading an event against the contract", () => {
     ["a tenant id that is not one", delivered({ tenantId: "../globex" })],
     ["no tenant id", delivered({ tenantId: undefined })],
     ["a bad correlation id", delivered({ correlationId: "a b" })],
+    ["a user id that is not a string", delivered({ userId: 42 })],
+    ["an empty user id", delivered({ userId: "" })],
+    ["a user id with a line break", delivered({ userId: "u-1\nforged log line" })],
+    ["a user id longer than 128 characters", delivered({ userId: "u".repeat(129) })],
     ["a time that is not ISO 8601", delivered({ occurredAt: "yesterday" })],
     ["data that is not an object", delivered({ data: [1, 2] })],
   ])("refuses %s", (_, envelope) => {

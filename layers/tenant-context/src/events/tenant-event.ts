@@ -21,6 +21,8 @@ export interface TenantEventDetail<T extends object = Record<string, unknown>> {
   tenantId: string;
   /** the request (or process) that caused the event, for tracing across services */
   correlationId: string;
+  /** the user whose request caused the event (the token's `sub`); absent when none did (a sign-up, a job) */
+  userId?: string;
   /** when it happened, ISO 8601 in UTC with milliseconds */
   occurredAt: string;
   data: T;
@@ -69,12 +71,13 @@ export function readTenantEvent(envelope: unknown): TenantEvent {
   }
   if (typeof type !== "string" || !EVENT_TYPE_PATTERN.test(type)) throw new MalformedEventError("bad detail-type");
   if (!isObject(detail)) throw new MalformedEventError("detail is not an object");
-  const { eventId, tenantId, correlationId, occurredAt, data } = detail;
+  const { eventId, tenantId, correlationId, userId, occurredAt, data } = detail;
   if (typeof eventId !== "string" || !UUID_PATTERN.test(eventId)) throw new MalformedEventError("bad eventId");
   if (typeof tenantId !== "string" || !TENANT_ID_PATTERN.test(tenantId)) throw new MalformedEventError("bad tenantId");
   if (typeof correlationId !== "string" || !CORRELATION_ID_PATTERN.test(correlationId)) {
     throw new MalformedEventError("bad correlationId");
   }
+  if (userId !== undefined && !isUserId(userId)) throw new MalformedEventError("bad userId");
   if (typeof occurredAt !== "string" || !ISO_INSTANT.test(occurredAt) || Number.isNaN(Date.parse(occurredAt))) {
     throw new MalformedEventError("bad occurredAt");
   }
@@ -85,14 +88,22 @@ export function readTenantEvent(envelope: unknown): TenantEvent {
     eventId: eventId.toLowerCase(),
     tenantId,
     correlationId,
+    ...(userId !== undefined && { userId }),
     occurredAt: new Date(occurredAt).toISOString(),
     data,
   };
 }
 
+/** A user id as tokens carry it (`sub`, a UUID in Cognito): 1 to 128 characters, none of them control characters. */
+function isUserId(value: unknown): value is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  return typeof value === "string" && /^[^\x00-\x1f\x7f]{1,128}$/.test(value);
+}
+
 /** Checks the parts of an event a publisher chooses, before anything is sent. */
-export function checkOutgoingEvent(source: string, type: string, tenantId: string): void {
+export function checkOutgoingEvent(source: string, type: string, tenantId: string, userId?: string): void {
   if (!EVENT_SOURCE_PATTERN.test(source)) throw new Error(`event source '${source}' is not tenantkit.<service>`);
   if (!EVENT_TYPE_PATTERN.test(type)) throw new Error(`event type '${type}' is not a PascalCase name`);
   if (!TENANT_ID_PATTERN.test(tenantId)) throw new Error(`'${tenantId}' is not a tenant id`);
+  if (userId !== undefined && !isUserId(userId)) throw new Error(`'${userId}' is not a user id`);
 }

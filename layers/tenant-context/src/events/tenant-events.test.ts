@@ -76,7 +76,7 @@ const as = (tenantId: string) => ({
 });
 
 describe("c.var.events", () => {
-  it("publishes with the caller's tenant and the request's correlation id", async () => {
+  it("publishes with the caller's tenant and user and the request's correlation id", async () => {
     const { sender, sent } = recordingSender();
     const app = appWith(sender, new Map());
     const res = await app.request(
@@ -85,7 +85,11 @@ describe("c.var.events", () => {
       as("acme"),
     );
     expect(res.status).toBe(200);
-    expect(JSON.parse(sent[0]?.Detail ?? "{}")).toMatchObject({ tenantId: "acme", correlationId: "corr-42" });
+    expect(JSON.parse(sent[0]?.Detail ?? "{}")).toMatchObject({
+      tenantId: "acme",
+      correlationId: "corr-42",
+      userId: "u",
+    });
   });
 
   it("stages an event in the caller's outbox, then publishes it and removes the record", async () => {

@@ -1,4 +1,4 @@
-/** `c.var.events`: publishing from inside a request, with the caller's tenant and the request's correlation id filled in. */
+/** `c.var.events`: publishing from inside a request, with the caller's tenant and user and the request's correlation id filled in. */
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { type StagedEvent, stageEvent } from "./event-outbox.ts";
 import type { EventPublisher } from "./event-publisher.ts";
@@ -20,6 +20,8 @@ export interface TenantEventsOptions {
   publisher: EventPublisher | undefined;
   tenantId: string;
   correlationId: string;
+  /** the caller; none for a request without one */
+  userId?: string;
   /** the tenant's outbox table, for `stage` */
   outbox: (() => TenantTable) | undefined;
 }
@@ -28,19 +30,19 @@ export interface TenantEventsOptions {
  * Binds a publisher to one request; the tenant-context middleware does this for every request.
  *
  * @example
- * const events = createTenantEvents({ publisher, tenantId, correlationId, outbox: () => data.table("outbox") });
+ * const events = createTenantEvents({ publisher, tenantId, correlationId, userId, outbox: () => data.table("outbox") });
  * await events.publish("ProductCreated", { productId });
  */
 export function createTenantEvents(options: TenantEventsOptions): TenantEvents {
-  const { tenantId, correlationId } = options;
+  const { tenantId, correlationId, userId } = options;
   const publisher = () => {
     if (!options.publisher) throw new Error("this service publishes no events: pass `events` to tenantContext()");
     return options.publisher;
   };
   return {
-    publish: async (type, data) => publisher().publish({ tenantId, correlationId, type, data }),
+    publish: async (type, data) => publisher().publish({ tenantId, correlationId, userId, type, data }),
     stage(type, data) {
-      const prepared = publisher().prepare({ tenantId, correlationId, type, data });
+      const prepared = publisher().prepare({ tenantId, correlationId, userId, type, data });
       if (!options.outbox) throw new Error("this service has no outbox: pass `events.outboxTable` to tenantContext()");
       return stageEvent(prepared, options.outbox(), publisher());
     },

@@ -318,6 +318,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
         publisher: options.events?.publisher,
         tenantId: tenant.id,
         correlationId,
+        userId: tenant.userId,
         outbox: outboxTable ? () => data.table(outboxTable) : undefined,
       }),
     );
