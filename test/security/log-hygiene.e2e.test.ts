@@ -1,7 +1,8 @@
 /**
  * Log hygiene (issue 3): tokens, tenants' secrets and Authorization headers never reach what the
- * functions write. Real requests go through the local stack; then every line its functions wrote
- * during the e2e run (this suite's and every other suite's running alongside) is searched.
+ * functions write, and every line is structured, with the keys of the request (or event) it is about.
+ * Real requests go through the local stack; then every line its functions wrote during the e2e run
+ * (this suite's and every other suite's running alongside) is searched.
  */
 import { readFile } from "node:fs/promises";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -15,6 +16,9 @@ import { call } from "./support/http.ts";
 import { onboardTestTenant, type StackWithResources, withResources } from "./support/local-stack.ts";
 
 let stack: StackWithResources;
+
+/** What Lambda's runtime itself writes when an invocation fails (the authorizer's `Unauthorized`, say). */
+const RUNTIME_LINE = /^(Invoke Error|Init Error|LAMBDA_RUNTIME) /;
 
 beforeAll(async () => {
   stack = await withResources(inject("localStack"));
@@ -87,5 +91,46 @@ describe("what the functions log", () => {
     // every function wrote so far is searched.
     const logged = await loggedOnce((lines) => fromRegistrations(lines) > before);
     expect(logged).not.toContain(secret);
+  });
+
+  it("is structured: one JSON object per line, and a line about a tenant names its tier, correlation id and user", async () => {
+    const tenant = await onboardTestTenant(stack, "log-keys");
+    const product = await call(stack.url, "POST", "/products", {
+      token: tenant.admin.token,
+      body: { name: "Keyed product", priceCents: 100, currency: "EUR", stock: 5 },
+    });
+    expect(product.status).toBe(201);
+    const order = await call(stack.url, "POST", "/orders", {
+      token: tenant.user.token,
+      headers: { "Idempotency-Key": crypto.randomUUID() },
+      body: { items: [{ productId: product.body.id, quantity: 1 }] },
+    });
+    expect(order.status).toBe(201);
+    // The audit consumer's line about this order: an event's lines carry the keys of a request's.
+    const audited = (entry: FunctionLogLine) =>
+      entry.functionId === "AuditConsumerFunction" &&
+      entry.line.includes(tenant.tenantId) &&
+      entry.line.includes("OrderPlaced");
+    const lines = await eventually(functionLines, (all) => all.some(audited), 20_000);
+    const userId = JSON.parse(Buffer.from(tenant.user.token.split(".")[1] ?? "", "base64url").toString()).sub;
+    expect(JSON.parse(lines.find(audited)?.line ?? "{}")).toMatchObject({
+      tenant_id: tenant.tenantId,
+      tier: tenant.tier,
+      user_id: userId,
+      correlation_id: order.headers.get("x-correlation-id"),
+    });
+
+    // Every line every function wrote in this run, apart from the runtime's own report of a failed invocation.
+    const written = lines.filter((entry) => !RUNTIME_LINE.test(entry.line));
+    expect(written.filter((entry) => !entry.line.startsWith("{")).map((entry) => entry.line)).toEqual([]);
+    const logLines = written.map((entry) => JSON.parse(entry.line)).filter((line) => !line._aws);
+    const aboutATenant = logLines.filter((line) => line.tenant_id !== undefined);
+    expect(aboutATenant.length).toBeGreaterThan(0);
+    for (const line of aboutATenant) {
+      const keys = { tier: expect.any(String), correlation_id: expect.any(String) };
+      // A request's lines name its user; an event's, the user whose request caused it, if one did (not a sign-up).
+      if (line.event_id === undefined) Object.assign(keys, { user_id: expect.any(String) });
+      expect(line, line.message).toEqual(expect.objectContaining(keys));
+    }
   });
 });
