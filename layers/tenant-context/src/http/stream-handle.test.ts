@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
+import { captureOutput } from "../testing/index.ts";
 import { requestOf, streamHandle } from "./stream-handle.ts";
 
 /** A REST API (v1) proxy event, as API Gateway sends it; `overrides` replace its fields. */
@@ -75,37 +76,67 @@ describe("streamHandle", () => {
     delete globals.awslambda;
   });
 
-  it("answers 400 problem+json naming a header no request can carry, without running the app", async () => {
-    let metadata: { statusCode: number; headers: Record<string, string> } | undefined;
+  /** Invokes `app` as Lambda's streaming runtime does; what the client got. */
+  async function invoke(app: Hono, event: APIGatewayProxyEvent) {
+    const sent: { metadata?: { statusCode: number; headers: Record<string, string> }; body: string } = { body: "" };
     globals.awslambda = {
       streamifyResponse: (fn: unknown) => fn,
       HttpResponseStream: {
-        from: (stream: Writable, given: typeof metadata) => {
-          metadata = given;
+        from: (stream: Writable, metadata: typeof sent.metadata) => {
+          sent.metadata = metadata;
           return stream;
         },
       },
     };
+    const responseStream = new Writable({
+      write(chunk, _encoding, done) {
+        sent.body += String(chunk);
+        done();
+      },
+    });
+    await streamHandle(app)(event, responseStream, {} as LambdaContext);
+    expect(responseStream.writableFinished).toBe(true);
+    return { ...sent, problem: JSON.parse(sent.body) };
+  }
+
+  it("answers 400 problem+json naming a header no request can carry, without running the app", async () => {
     let ran = false;
     const app = new Hono().get("/products", (c) => {
       ran = true;
       return c.text("listed");
     });
-    const chunks: string[] = [];
-    const responseStream = new Writable({
-      write(chunk, _encoding, done) {
-        chunks.push(String(chunk));
-        done();
-      },
-    });
     const event = restEvent({ multiValueHeaders: { Host: ["api.test"], "X-Trace": ["a\r\nInjected: yes"] } });
-    await streamHandle(app)(event, responseStream, {} as LambdaContext);
+    const { metadata, problem } = await invoke(app, event);
     expect(ran).toBe(false);
     expect(metadata).toMatchObject({ statusCode: 400, headers: { "content-type": "application/problem+json" } });
-    expect(JSON.parse(chunks.join(""))).toMatchObject({
+    expect(problem).toMatchObject({
       status: 400,
       errors: [{ location: "header", field: "X-Trace", message: "holds characters an HTTP header cannot carry" }],
     });
-    expect(responseStream.writableFinished).toBe(true);
+  });
+
+  it("answers 500 problem+json that reveals nothing when the app throws instead of answering, and logs why", async () => {
+    const app = new Hono().get("/products", () => {
+      throw new Error("the table went away");
+    });
+    app.onError(() => {
+      throw new Error("the error handler failed too");
+    });
+    const output = captureOutput();
+    let sent: Awaited<ReturnType<typeof invoke>>;
+    try {
+      sent = await invoke(app, restEvent());
+    } finally {
+      output.restore();
+    }
+    expect(sent.metadata?.statusCode).toBe(500);
+    expect(sent.problem).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500 });
+    expect(output.lines()).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: "request failed",
+        error: expect.objectContaining({ message: "the error handler failed too" }),
+      }),
+    ]);
   });
 });

@@ -1,14 +1,14 @@
 /**
- * Lambda's streaming entry point for a tenant-aware app behind API Gateway's REST API. It replaces
- * hono's `streamHandle()`, which prints an unstructured `console.error` line (no tenant, no
- * correlation id) whenever a streamed answer ends early, and leaves the body it stopped reading
- * neither ended nor cancelled.
+ * Lambda's streaming entry point for a tenant-aware app behind API Gateway's REST API. It takes the
+ * place of hono's `streamHandle()`, which prints an unstructured `console.error` line (no tenant, no
+ * correlation id) whenever a streamed answer ends early, and never settles the body it stopped
+ * reading.
  */
 import { pipeline } from "node:stream/promises";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import type { Hono } from "hono";
 import { isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
-import { problemResponse, ValidationError } from "./errors.ts";
+import { problemResponse, toProblemError, ValidationError } from "./errors.ts";
 import { settleAbandonedStream } from "./tenant-context.ts";
 
 /** What `awslambda.streamifyResponse` hands the handler: a writable stream to the client. */
@@ -92,7 +92,11 @@ async function* chunksOf(body: ReadableStream<Uint8Array>, source: { failed: boo
   }
 }
 
-/** The app's answer; 400 problem+json, without the app, to an event that holds no request Fetch can carry. */
+/**
+ * The app's answer. Without the app: 400 problem+json to an event that holds no request Fetch can
+ * carry; 500 problem+json, revealing nothing, if the app throws rather than answer (its middleware
+ * answers every failure, so that would be a fault of the app's setup).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
 async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: LambdaContext): Promise<Response> {
   let request: Request;
@@ -103,7 +107,12 @@ async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: La
     logger.warn("the request could not be read", { errors: error.errors });
     return problemResponse(error);
   }
-  return app.fetch(request, { event, requestContext: event.requestContext, context });
+  try {
+    return await app.fetch(request, { event, requestContext: event.requestContext, context });
+  } catch (error) {
+    logFailure(logger, "request failed", error);
+    return problemResponse(toProblemError(error));
+  }
 }
 
 /**
