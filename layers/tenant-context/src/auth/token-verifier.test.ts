@@ -121,6 +121,15 @@ describe("createTokenVerifier", () => {
     expect(await refusal(await sign(idClaims({ "custom:tenantId": "../globex" })))).toMatch(/tenant claim/);
   });
 
+  it.each([
+    ["no sub", undefined],
+    ["an empty sub", ""],
+    ["a sub with a line break", "user-1\nforged log line"],
+    ["a sub longer than 128 characters", "u".repeat(129)],
+  ])("rejects a token with %s", async (_, sub) => {
+    expect(await refusal(await sign(idClaims({ sub })))).toMatch(/"?sub"? claim/);
+  });
+
   it("rejects an oversized token without parsing it", async () => {
     expect(await refusal("a".repeat(20_000))).toMatch(/size/);
   });

@@ -26,6 +26,19 @@ export const TENANT_CLAIM = "custom:tenantId";
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /**
+ * A user id as a token's `sub` carries it (a UUID in Cognito): 1 to 128 characters, none of them a
+ * control character. Anything else is refused, wherever a user id comes from (a token, the
+ * authorizer's context, an event), before it reaches a log line, an event or the audit trail.
+ *
+ * @example
+ * if (!isUserId(authorizer.userId)) throw new UnauthorizedError("authorizer context is malformed");
+ */
+export function isUserId(value: unknown): value is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  return typeof value === "string" && /^[^\x00-\x1f\x7f]{1,128}$/.test(value);
+}
+
+/**
  * Refuses, as an isolation violation (a 500 that reveals nothing), a tenant id that is not one: the
  * tenant's table views, secret names and STS sessions are only ever made for valid ids, so that no
  * id can reach into another tenant's key, path or tag (`acme/payments` would name acme's secrets).
@@ -110,7 +123,7 @@ function identityFrom(payload: JWTPayload, clientId: string): VerifiedIdentity {
   if (typeof tenantId !== "string" || !TENANT_ID_PATTERN.test(tenantId)) {
     throw new UnauthorizedError("tenant claim missing or malformed");
   }
-  if (typeof payload.sub !== "string" || payload.sub === "") throw new UnauthorizedError("sub claim missing");
+  if (!isUserId(payload.sub)) throw new UnauthorizedError("sub claim missing or malformed");
   return {
     tenantId,
     userId: payload.sub,

@@ -118,6 +118,23 @@ describe("the tenant event consumer", () => {
     });
   });
 
+  it("logs the tier `none` for a tenant no longer in the registry (its TenantOffboarded, say)", async () => {
+    const output = captureOutput();
+    try {
+      const consume = createTenantEventConsumer(
+        { dataSource, registry: { get: async () => undefined } },
+        async (_event, { logger }) => logger.info("audit entry recorded"),
+      );
+      await consume({ Records: [record("g", envelope("gone", crypto.randomUUID()))] });
+    } finally {
+      output.restore();
+    }
+    expect(output.lines().find((line) => line.message === "audit entry recorded")).toMatchObject({
+      tenant_id: "gone",
+      tier: "none",
+    });
+  });
+
   it("logs an isolation violation while handling an event as a security event, with its reason", async () => {
     const output = captureOutput();
     try {

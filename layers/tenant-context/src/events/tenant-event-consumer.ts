@@ -6,7 +6,7 @@ import { requireEnv } from "../config.ts";
 import { createTenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import { logFailure, logger } from "../observability/logger.ts";
-import { MetricUnit, metrics } from "../observability/metrics.ts";
+import { MetricUnit, metrics, NO_TIER } from "../observability/metrics.ts";
 import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
 import { MalformedEventError, readTenantEvent, type TenantEvent } from "./tenant-event.ts";
 
@@ -95,7 +95,8 @@ export function createTenantEventConsumer(
     try {
       // Silo tenants may have dedicated tables; a tenant that is gone (offboarded) has pooled ones.
       const record = await registry.get(event.tenantId);
-      if (record) eventLogger.appendPersistentKeys({ tier: record.tier });
+      // A tenant already removed from the registry (its `TenantOffboarded`) has no tier any more.
+      eventLogger.appendPersistentKeys({ tier: record?.tier ?? NO_TIER });
       await handle(event, { data: dataSource.forTenant(event.tenantId, record?.tables), logger: eventLogger });
     } catch (error) {
       logFailure(eventLogger, "event not processed; it will be delivered again", error, {

@@ -1,5 +1,5 @@
 /** The event contract every Tenantkit service publishes and consumes: EventBridge envelope, tenant-stamped detail. */
-import { TENANT_ID_PATTERN } from "../auth/token-verifier.ts";
+import { isUserId, TENANT_ID_PATTERN } from "../auth/token-verifier.ts";
 import { CORRELATION_ID_PATTERN } from "../observability/correlation.ts";
 
 /** Every source is `tenantkit.<service>`, e.g. `tenantkit.orders`, `tenantkit.tenants`. */
@@ -92,12 +92,6 @@ export function readTenantEvent(envelope: unknown): TenantEvent {
     occurredAt: new Date(occurredAt).toISOString(),
     data,
   };
-}
-
-/** A user id as tokens carry it (`sub`, a UUID in Cognito): 1 to 128 characters, none of them control characters. */
-function isUserId(value: unknown): value is string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-  return typeof value === "string" && /^[^\x00-\x1f\x7f]{1,128}$/.test(value);
 }
 
 /** Checks the parts of an event a publisher chooses, before anything is sent. */

@@ -633,6 +633,27 @@ describe("revoked tokens", () => {
     expect((await app.request("/me", {}, withExpiry(now + 3600))).status).toBe(200);
   });
 
+  it("refuses an authorizer context whose user id is missing or not one, before it reaches a log line or an event", async () => {
+    const app = appRevoking({});
+    for (const userId of [undefined, "", "user-9\nforged", "u".repeat(129)]) {
+      const event = fromAuthorizer("1700000000");
+      const res = await app.request(
+        "/me",
+        {},
+        {
+          event: {
+            requestContext: {
+              ...event.event.requestContext,
+              authorizer: { ...event.event.requestContext.authorizer, userId },
+            },
+          },
+        },
+      );
+      expect(res.status, String(userId)).toBe(401);
+    }
+    expect(logs().filter((line) => line.reason === "authorizer context is malformed")).toHaveLength(4);
+  });
+
   it("refuses a revoked user's request whose authorizer context does not say when its token was issued", async () => {
     expect((await appRevoking({ "user-9": 1_600_000_000 }).request("/me", {}, fromAuthorizer())).status).toBe(401);
     expect((await appRevoking({}).request("/me", {}, fromAuthorizer())).status).toBe(200);

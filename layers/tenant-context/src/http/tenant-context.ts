@@ -12,6 +12,7 @@ import {
 import {
   createTokenVerifier,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  isUserId,
   TENANT_ID_PATTERN,
   type TokenVerifier,
 } from "../auth/token-verifier.ts";
@@ -28,6 +29,7 @@ import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlatio
 import { logFailure, logger } from "../observability/logger.ts";
 import {
   dropRecordedMetrics,
+  NO_TIER,
   publishRequestMetrics,
   type RequestMetrics,
   requestMetrics,
@@ -141,7 +143,7 @@ function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller |
   const authorizer = event?.requestContext?.authorizer;
   if (!authorizer || typeof authorizer.tenantId !== "string") return undefined;
   const { tenantId, tier, userId, roles } = authorizer;
-  if (!TENANT_ID_PATTERN.test(tenantId) || !TIERS.includes(tier)) {
+  if (!TENANT_ID_PATTERN.test(tenantId) || !TIERS.includes(tier) || !isUserId(userId)) {
     throw new UnauthorizedError("authorizer context is malformed");
   }
   const expiresAt = Number(authorizer.expiresAt);
@@ -150,7 +152,7 @@ function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller |
   }
   const issuedAt = Number(authorizer.issuedAt);
   return {
-    tenant: { id: tenantId, tier, userId: String(userId), roles: rolesFromGroups(String(roles ?? "").split(",")) },
+    tenant: { id: tenantId, tier, userId, roles: rolesFromGroups(String(roles ?? "").split(",")) },
     issuedAt: Number.isSafeInteger(issuedAt) ? issuedAt : undefined,
   };
 }
@@ -504,8 +506,7 @@ export const publicRequestContext = (): MiddlewareHandler<TenantEnv> =>
 /** Methods whose handlers change nothing, so they may run while the request is being counted. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
-/** The `tier` dimension of requests refused before a tenant was established (e.g. 401). */
-export const NO_TIER = "none";
+export { NO_TIER };
 
 /** Awaits the count of a read that has already been answered; if it was refused, the answer goes. */
 async function refusedAfterAll(c: Context<TenantEnv>, counted: Promise<void>): Promise<void> {

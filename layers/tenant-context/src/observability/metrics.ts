@@ -19,6 +19,12 @@ export const metrics = new Metrics({
 
 export { MetricUnit };
 
+/**
+ * The `tier` of what no tenant's tier applies to: requests refused before a tenant was established
+ * (e.g. 401), public sign-ups, and the events of a tenant no longer in the registry.
+ */
+export const NO_TIER = "none";
+
 /** A unit of `MetricUnit`, e.g. `MetricUnit.Count`. */
 type Unit = Parameters<Metrics["addMetric"]>[1];
 
