@@ -126,7 +126,8 @@ beforeAll(async () => {
 
 /** Claims of the genuine token with changes (undefined removes a claim), fresh lifetime. */
 function claimsWith(changes: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...claims, iat: now() - 10, exp: now() + 3600, ...changes };
+  // Issued now: a token issued before its tenant was created (the test tenant is seconds old) is refused.
+  const merged: Record<string, unknown> = { ...claims, iat: now(), exp: now() + 3600, ...changes };
   for (const [name, value] of Object.entries(changes)) if (value === undefined) delete merged[name];
   return merged;
 }

@@ -80,6 +80,22 @@ describe("createAuthorizer", () => {
     expect((await revokedBefore(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
   });
 
+  it("throws Unauthorized (401) for a token issued before its tenant was created (an offboarded tenant's id taken again)", async () => {
+    // The verifier's token was issued at 1,700,000,000 (see `verifier` above): half an hour before.
+    const recreated = createAuthorizer({
+      verifier,
+      registry: registryWith({ createdAt: new Date((1_700_000_000 + 1800) * 1000).toISOString() }),
+      config,
+    });
+    await expect(recreated(event("Bearer good"))).rejects.toThrow("Unauthorized");
+    const sameTenant = createAuthorizer({
+      verifier,
+      registry: registryWith({ createdAt: new Date((1_700_000_000 - 1800) * 1000).toISOString() }),
+      config,
+    });
+    expect((await sameTenant(event("Bearer good"))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
+  });
+
   it("throws Unauthorized (401) for a missing or invalid token, and for an unknown tenant", async () => {
     const authorize = createAuthorizer({ verifier, registry: registryWith({}), config });
     await expect(authorize(event())).rejects.toThrow("Unauthorized");

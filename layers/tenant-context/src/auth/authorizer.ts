@@ -3,11 +3,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { awsRegion, requireEnv } from "../config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
-import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
+import { eventCorrelationId, eventHeader } from "../observability/correlation.ts";
 import { logger } from "../observability/logger.ts";
 import { createTenantRegistry, type TenantRegistry, type TenantStatus } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
-import { isRevoked } from "./token-revocations.ts";
+import { tokenRefusal } from "./token-revocations.ts";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier.ts";
 
 export interface AuthorizerOptions {
@@ -38,22 +38,12 @@ export interface AuthorizerContext {
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /**
- * A request header as the services see it through hono's adapter: every value the caller sent,
+ * Headers are read as the services see them through their adapters: every value the caller sent,
  * joined with ", " (API Gateway's `headers` keeps only the last). So a header sent twice is as
  * ambiguous here as there, and both pick the same correlation id.
  */
-function header(event: APIGatewayRequestAuthorizerEvent, wanted: string): string | undefined {
-  const matches = (h: string) => h.toLowerCase() === wanted.toLowerCase();
-  const multi = event.multiValueHeaders ?? {};
-  const multiName = Object.keys(multi).find(matches);
-  if (multiName) return multi[multiName]?.join(", ");
-  const headers = event.headers ?? {};
-  const name = Object.keys(headers).find(matches);
-  return name ? headers[name] : undefined;
-}
-
 function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefined {
-  return /^Bearer ([^\s]+)$/i.exec(header(event, "authorization") ?? "")?.[1];
+  return /^Bearer ([^\s]+)$/i.exec(eventHeader(event, "authorization") ?? "")?.[1];
 }
 
 /**
@@ -98,7 +88,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
     logger.resetKeys();
     // The same id the service's log lines will carry for this request.
     logger.appendKeys({
-      correlation_id: correlationIdOf(header(event, CORRELATION_HEADER), event.requestContext?.requestId),
+      correlation_id: eventCorrelationId(event),
     });
     try {
       const token = bearerToken(event);
@@ -107,7 +97,8 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
       const tenant = await registry.get(identity.tenantId);
       if (!tenant) throw new UnauthorizedError("tenant does not exist");
       logger.appendKeys({ tenant_id: tenant.tenantId, tier: tenant.tier, user_id: identity.userId });
-      if (isRevoked(tenant, identity.userId, identity.issuedAt)) throw new UnauthorizedError("token revoked");
+      const refused = tokenRefusal(tenant, identity.userId, identity.issuedAt);
+      if (refused) throw new UnauthorizedError(refused);
       const resource = stageWildcard(event.methodArn);
       if (!ADMITTED_STATUSES.has(tenant.status)) {
         logger.info("tenant is not active", { status: tenant.status });

@@ -57,6 +57,33 @@ export function isRevoked(record: TenantRecord, userId: string, issuedAt: number
   return before !== undefined && (issuedAt === undefined || issuedAt < before);
 }
 
+/**
+ * How far before its tenant's creation (to the second) a token may say it was issued: Cognito's
+ * clock and Lambda's are both kept by Amazon Time Sync, and a new tenant's admin can sign in only
+ * after onboarding has created the record and then the user.
+ */
+const CREATED_AT_TOLERANCE_SECONDS = 1;
+
+/**
+ * Why the tenant's registry record refuses this user's token, if it does:
+ * - the token was issued before the tenant was created. A tenant id is free again once its tenant
+ *   is offboarded, and a sign-up may take it; the old tenant's tokens, still unexpired, must not
+ *   reach the new one.
+ * - the user's tokens up to a later second were revoked (`isRevoked`).
+ * The authorizer and `tenantContext()` both ask, with the record they read anyway.
+ *
+ * @example
+ * const refused = tokenRefusal(record, identity.userId, identity.issuedAt);
+ * if (refused) throw new UnauthorizedError(refused);
+ */
+export function tokenRefusal(record: TenantRecord, userId: string, issuedAt: number | undefined): string | undefined {
+  const createdAt = Math.floor(Date.parse(record.createdAt) / 1000);
+  if (issuedAt !== undefined && issuedAt < createdAt - CREATED_AT_TOLERANCE_SECONDS) {
+    return "token issued before its tenant was created";
+  }
+  return isRevoked(record, userId, issuedAt) ? "token revoked" : undefined;
+}
+
 /** Revokes tokens of the users of one tenant. */
 export interface TokenRevocations {
   /**

@@ -33,8 +33,10 @@ export function tenantRecord(overrides: Partial<TenantRecord> = {}): TenantRecor
     name: overrides.tenantId ?? "acme",
     tier: "basic",
     status: "ACTIVE",
-    createdAt: "2026-01-01T00:00:00.000Z",
-    updatedAt: "2026-01-01T00:00:00.000Z",
+    // Before the fixed token times tests use (`iat` 1,600,000,000 and later): a token issued
+    // before its tenant was created is refused (`tokenRefusal`).
+    createdAt: "2020-01-01T00:00:00.000Z",
+    updatedAt: "2020-01-01T00:00:00.000Z",
     ...overrides,
   };
 }
