@@ -74,7 +74,8 @@ class LambdaResponseStream extends Writable {
     this.#metadata = metadata;
   }
 
-  // Like the AWS runtime, the metadata goes out right before the first body byte.
+  // Like the AWS runtime, the metadata goes out with the first write (even an empty one), and only
+  // then: a stream that is only ended sends none (aws-lambda-nodejs-runtime-interface-client#97).
   #sendMetadataOnce() {
     if (this.#metadataSent || this.#metadata === undefined) return;
     this.#metadataSent = true;
@@ -101,7 +102,6 @@ class LambdaResponseStream extends Writable {
    * @param {(error?: Error | null) => void} callback
    */
   _final(callback) {
-    this.#sendMetadataOnce();
     send({ type: "stream-end" }).then(() => callback(), callback);
   }
 }

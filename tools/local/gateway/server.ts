@@ -190,7 +190,13 @@ function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome,
     case "succeeded":
       return send(res, problemResponse(502, `${functionId} is not wrapped in awslambda.streamifyResponse.`));
     case "streamed":
-      return send(res, problemResponse(502, `${functionId} wrote no HttpResponseStream.from metadata.`));
+      return send(
+        res,
+        problemResponse(
+          502,
+          `${functionId} sent no status and headers: it never called HttpResponseStream.from, or ended the stream without a write (Lambda sends them with the first write; on AWS this would be a bare 200).`,
+        ),
+      );
     default:
       return send(res, invocationFailure(outcome, functionId));
   }

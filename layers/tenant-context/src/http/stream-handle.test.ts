@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
+import { logger } from "../observability/logger.ts";
 import { captureOutput } from "../testing/index.ts";
 import { requestOf, streamHandle } from "./stream-handle.ts";
 
@@ -76,28 +77,66 @@ describe("streamHandle", () => {
     delete globals.awslambda;
   });
 
-  /** Invokes `app` as Lambda's streaming runtime does; what the client got. */
+  /**
+   * Invokes `app` as Lambda's streaming runtime does; what the client got. As in AWS's runtime, the
+   * status and headers given to `HttpResponseStream.from` go out with the first write, not before:
+   * a stream only ended sends none (aws-lambda-nodejs-runtime-interface-client#97).
+   */
   async function invoke(app: Hono, event: APIGatewayProxyEvent) {
-    const sent: { metadata?: { statusCode: number; headers: Record<string, string> }; body: string } = { body: "" };
+    type Metadata = { statusCode: number; headers: Record<string, string> };
+    const sent: { metadata?: Metadata; body: string } = { body: "" };
+    let pending: Metadata | undefined;
     globals.awslambda = {
       streamifyResponse: (fn: unknown) => fn,
       HttpResponseStream: {
-        from: (stream: Writable, metadata: typeof sent.metadata) => {
-          sent.metadata = metadata;
+        from: (stream: Writable, metadata: Metadata) => {
+          pending = metadata;
           return stream;
         },
       },
     };
     const responseStream = new Writable({
       write(chunk, _encoding, done) {
+        sent.metadata ??= pending;
         sent.body += String(chunk);
         done();
       },
     });
     await streamHandle(app)(event, responseStream, {} as LambdaContext);
-    expect(responseStream.writableFinished).toBe(true);
-    return { ...sent, problem: JSON.parse(sent.body) };
+    expect(responseStream.writableEnded).toBe(true);
+    return { ...sent, problem: sent.body ? JSON.parse(sent.body) : undefined };
   }
+
+  it("sends the status and headers of an answer without a body, or with an empty one", async () => {
+    const app = new Hono()
+      .delete("/products", (c) => c.body(null, 204))
+      .get("/products", (c) =>
+        c.body(new ReadableStream({ start: (controller) => controller.close() }), 200, { "x-empty": "yes" }),
+      );
+    expect((await invoke(app, restEvent({ httpMethod: "DELETE" }))).metadata).toMatchObject({ statusCode: 204 });
+    expect((await invoke(app, restEvent())).metadata).toMatchObject({ statusCode: 200, headers: { "x-empty": "yes" } });
+  });
+
+  it("answers 400 problem+json to a GET with a body, with its own correlation id and none of the last request's keys", async () => {
+    logger.appendKeys({ tenant_id: "acme", user_id: "user-9", correlation_id: "the-last-request" });
+    const app = new Hono().get("/products", (c) => c.text("listed"));
+    const output = captureOutput();
+    let sent: Awaited<ReturnType<typeof invoke>>;
+    try {
+      sent = await invoke(app, restEvent({ body: "{}" }));
+    } finally {
+      output.restore();
+      logger.resetKeys();
+    }
+    expect(sent.metadata).toMatchObject({ statusCode: 400, headers: { "x-correlation-id": "req-1" } });
+    expect(sent.problem.errors).toEqual([
+      { location: "body", field: "(root)", message: "is not allowed on a GET request" },
+    ]);
+    const [line] = output.lines();
+    expect(line).toMatchObject({ level: "WARN", message: "the request could not be read", correlation_id: "req-1" });
+    expect(line).not.toHaveProperty("tenant_id");
+    expect(line).not.toHaveProperty("user_id");
+  });
 
   it("answers 400 problem+json naming a header no request can carry, without running the app", async () => {
     let ran = false;

@@ -7,6 +7,7 @@
 import { pipeline } from "node:stream/promises";
 import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import type { Hono } from "hono";
+import { CORRELATION_HEADER, eventCorrelationId } from "../observability/correlation.ts";
 import { isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
 import { problemResponse, toProblemError, ValidationError } from "./errors.ts";
 import { settleAbandonedStream } from "./tenant-context.ts";
@@ -48,6 +49,8 @@ declare const awslambda: {
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
 export function streamHandle(app: Hono<any>): StreamingHandler {
   return awslambda.streamifyResponse(async (event, responseStream, context) => {
+    /** Stopping a body whose client went away, if that began before the invocation's end. */
+    let stopping: Promise<void> | undefined;
     try {
       const res = await answerTo(app, event, context);
       const headers: Record<string, string> = {};
@@ -59,19 +62,31 @@ export function streamHandle(app: Hono<any>): StreamingHandler {
         headers,
         cookies: res.headers.getSetCookie(),
       });
+      // Lambda's runtime sends the status and headers with the first write: an answer without a
+      // body (or with an empty one) that only ended the stream would go out as a bare 200.
+      stream.write("");
       if (!res.body) {
         stream.end();
         return;
       }
+      // A response stream that fails (the client went away) stops the body at once, rather than at
+      // its next chunk: a producer waiting on a slow read must not hold the invocation.
+      const stopBody = () => {
+        stopping = settleAbandonedStream();
+      };
+      stream.once("error", stopBody);
       const source = { failed: false };
       // Either way pipeline leaves the response stream failed, so the runtime does not end it cleanly.
-      await pipeline(chunksOf(res.body, source), stream).catch((error: unknown) => {
-        if (!source.failed)
-          logger.info("the client went away before the streamed answer ended", { reason: String(error) });
-        else if (!isLoggedFailure(error)) logFailure(logger, "streamed response failed", error);
-      });
+      await pipeline(chunksOf(res.body, source), stream)
+        .catch((error: unknown) => {
+          if (!source.failed)
+            logger.info("the client went away before the streamed answer ended", { reason: String(error) });
+          else if (!isLoggedFailure(error)) logFailure(logger, "streamed response failed", error);
+        })
+        // Past this invocation, a late error must not stop the body of the next one.
+        .finally(() => stream.off("error", stopBody));
     } finally {
-      await settleAbandonedStream();
+      await Promise.all([stopping, settleAbandonedStream()]);
     }
   });
 }
@@ -104,8 +119,13 @@ async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: La
     request = requestOf(event);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
+    // The app never runs, so nothing else sets this invocation's keys: none of the last one's stay.
+    const correlationId = eventCorrelationId(event);
+    logger.resetKeys();
+    logger.addContext(context);
+    logger.appendKeys({ correlation_id: correlationId });
     logger.warn("the request could not be read", { errors: error.errors });
-    return problemResponse(error);
+    return problemResponse(error, { [CORRELATION_HEADER]: correlationId });
   }
   try {
     return await app.fetch(request, { event, requestContext: event.requestContext, context });
@@ -128,6 +148,9 @@ function appendHeader(headers: Headers, name: string, value: string): void {
     ]);
   }
 }
+
+/** Methods whose requests Fetch refuses to give a body. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
 
 /**
  * The web `Request` of a REST API (v1) proxy event: multi-value headers and query parameters kept.
@@ -154,6 +177,11 @@ export function requestOf(event: APIGatewayProxyEvent): Request {
   const host = event.requestContext?.domainName ?? headers.get("host") ?? "localhost";
   const search = query.size > 0 ? `?${query}` : "";
   let body: Uint8Array<ArrayBuffer> | undefined;
+  if (event.body && BODYLESS_METHODS.has(event.httpMethod)) {
+    throw new ValidationError([
+      { location: "body", field: "(root)", message: `is not allowed on a ${event.httpMethod} request` },
+    ]);
+  }
   if (event.body) {
     body = event.isBase64Encoded
       ? new Uint8Array(Buffer.from(event.body, "base64"))

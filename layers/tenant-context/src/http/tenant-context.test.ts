@@ -633,6 +633,26 @@ describe("revoked tokens", () => {
     expect((await app.request("/me", {}, withExpiry(now + 3600))).status).toBe(200);
   });
 
+  it("answers 401 to a token issued before its tenant was created (an offboarded tenant's id taken again)", async () => {
+    const app = new Hono<TenantEnv>();
+    const createdAt = new Date((1_700_000_000 + 1800) * 1000).toISOString();
+    app.use(tenantContext({ dataSource: noData, verifier, registry: activeTenantRegistry({ createdAt }) }));
+    app.get("/me", (c) => c.json(c.var.tenant));
+    for (const res of [
+      await app.request("/me", withToken),
+      await app.request("/me", {}, fromAuthorizer("1700000000")),
+    ]) {
+      expect(res.status).toBe(401);
+    }
+    const reasons = logs()
+      .filter((line) => line.message === "request not authenticated")
+      .map((line) => line.reason);
+    expect(reasons).toEqual([
+      "token issued before its tenant was created",
+      "token issued before its tenant was created",
+    ]);
+  });
+
   it("refuses an authorizer context whose user id is missing or not one, before it reaches a log line or an event", async () => {
     const app = appRevoking({});
     for (const userId of [undefined, "", "user-9\nforged", "u".repeat(129)]) {
@@ -780,8 +800,9 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
   /** A response stream whose connection to the client breaks at the first chunk. */
   const brokenResponseStream = () =>
     new Writable({
-      write(_chunk, _encoding, done) {
-        done(new Error("the client went away"));
+      write(chunk, _encoding, done) {
+        // The adapter's empty first write (which sends the status and headers) goes through.
+        done(chunk.length > 0 ? new Error("the client went away") : null);
       },
     });
 

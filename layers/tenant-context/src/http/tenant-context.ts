@@ -5,9 +5,9 @@ import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "
 import { type Role, rolesFromGroups } from "../auth/roles.ts";
 import {
   createTokenRevocations,
-  isRevoked,
   type TenantTokenRevocations,
   type TokenRevocations,
+  tokenRefusal,
 } from "../auth/token-revocations.ts";
 import {
   createTokenVerifier,
@@ -19,7 +19,7 @@ import {
 import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { createTenantSecrets, type TenantSecrets, type TenantSecretsSource } from "../config/tenant-secrets.ts";
 import { awsRegion, requireEnv } from "../config.ts";
-import { createTenantCredentials, type TenantCredentials } from "../data/tenant-credentials.ts";
+import { environmentTenantCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { countRequest, QuotaExceededError } from "../data/usage-meter.ts";
@@ -206,18 +206,6 @@ function lazy<T>(make: () => T): () => T {
 }
 
 /**
- * The tenant data role's sessions. On Lambda (and in the local stack, which sets what Lambda sets)
- * the role is required: without it every tenant's data would be read with the function's own role,
- * which IAM does not confine to a tenant. Elsewhere (tests, scripts) its absence means one client.
- */
-function tenantCredentials(): TenantCredentials | undefined {
-  const roleArn = process.env.AWS_LAMBDA_FUNCTION_NAME
-    ? requireEnv("TENANT_DATA_ROLE_ARN")
-    : process.env.TENANT_DATA_ROLE_ARN;
-  return roleArn ? createTenantCredentials({ roleArn }) : undefined;
-}
-
-/**
  * Establishes the tenant context of a request: who the caller is (from the authorizer's
  * context, or by verifying the token when the function is invoked directly), a data client
  * bound to the caller's tenant, and a logger and metrics tagged with tenant and tier. Metrics
@@ -230,7 +218,7 @@ function tenantCredentials(): TenantCredentials | undefined {
  * app.get("/products/:id", async (c) => c.json(await c.var.data.table("products").get({ productId: c.req.param("id") })));
  */
 export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHandler<TenantEnv> => {
-  const credentials = lazy(tenantCredentials);
+  const credentials = lazy(environmentTenantCredentials);
   const usageTable = process.env.USAGE_TABLE;
   const dataSource =
     options.dataSource ??
@@ -272,7 +260,8 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       // The registry, not a cached authorizer decision, is authoritative for the tier and revocations.
       tenant = { ...caller.tenant, tier: record.tier };
       logger.appendKeys({ tenant_id: tenant.id, tier: tenant.tier, user_id: tenant.userId });
-      if (isRevoked(record, tenant.userId, caller.issuedAt)) throw new UnauthorizedError("token revoked");
+      const refused = tokenRefusal(record, tenant.userId, caller.issuedAt);
+      if (refused) throw new UnauthorizedError(refused);
       refuseUnlessAdmitted(record, tenant);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);
