@@ -3,7 +3,6 @@
  * outbox + EventBridge -> rule -> SQS -> local event source -> audit consumer -> audit trail. The
  * only test file that consumes the template's audit queue (others would take its messages).
  */
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import {
   createEventPublisher,
   createEventSender,
@@ -55,7 +54,7 @@ function ordersApp(publisher: EventPublisher) {
     registry,
     events: { publisher, outboxTable: "outbox" },
     idempotency: {
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName: context.refs.IdempotencyTable as string }),
+      tableName: context.refs.IdempotencyTable as string,
     },
   });
 }

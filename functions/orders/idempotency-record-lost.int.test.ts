@@ -1,6 +1,5 @@
 /** An order whose idempotency record is lost after it committed: the key still places exactly one order (moto). */
 
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createEventPublisher } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
@@ -46,10 +45,8 @@ const app = createOrdersApp({
     outboxTable: "outbox",
   },
   idempotency: {
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: context.refs.IdempotencyTable as string,
-      awsSdkV3Client: idempotencyClient,
-    }),
+    tableName: context.refs.IdempotencyTable as string,
+    client: idempotencyClient,
   },
 });
 

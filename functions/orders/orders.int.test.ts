@@ -1,4 +1,3 @@
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { createEventPublisher, type EventEntry } from "@tenantkit/tenant-context";
 import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -31,7 +30,7 @@ const app = createOrdersApp({
     outboxTable: "outbox",
   },
   idempotency: {
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: context.refs.IdempotencyTable as string }),
+    tableName: context.refs.IdempotencyTable as string,
   },
 });
 

@@ -4,10 +4,10 @@ import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provid
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import {
   createEventPublisher,
-  createTenantCredentials,
   createTenantDataSource,
   registryMaxAgeSeconds,
   requireEnv,
+  tenantDataCredentials,
   USAGE_TABLE_NAME,
 } from "@tenantkit/tenant-context";
 import { createSecretsManagerTenantSecrets } from "./adapters/aws-tenant-secrets.ts";
@@ -59,7 +59,8 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   const usage = requireEnv("USAGE_TABLE", env);
   const dataSource = createTenantDataSource({
     tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage },
-    credentials: createTenantCredentials({ roleArn: requireEnv("TENANT_DATA_ROLE_ARN", env) }),
+    // The container's sessions, shared with the tenant context of the same function.
+    credentials: tenantDataCredentials(requireEnv("TENANT_DATA_ROLE_ARN", env)),
   });
   const records = createDynamoDbTenantRecords(requireEnv("TENANTS_TABLE", env));
   const identity = createCognitoIdentityProvider(requireEnv("USER_POOL_ID", env));

@@ -131,6 +131,27 @@ describe("tenant data role", () => {
     }
   });
 
+  it("is the only way to tenant data: no function's own role names a table keyed by tenant id (but the outbox sweeper, across tenants by design)", () => {
+    const tables = tenantTables();
+    expect(tables).toContain("IdempotencyTable");
+    const names = (document: Json) => {
+      const text = JSON.stringify(document);
+      return tables.filter((id) =>
+        [`"Ref":"${id}"`, `"Fn::GetAtt":["${id}"`, `\${${id}.`].some((form) => text.includes(form)),
+      );
+    };
+    const reached = [
+      ...ids("AWS::Serverless::Function").flatMap((id) =>
+        names(resources[id]?.Properties.Policies ?? []).map((table) => `${id} -> ${table}`),
+      ),
+      ...ids("AWS::IAM::ManagedPolicy").flatMap((id) =>
+        names(resources[id]?.Properties.PolicyDocument).map((table) => `${id} -> ${table}`),
+      ),
+    ];
+    // The sweeper publishes what any tenant's requests staged: it reads the outbox's index of pending events.
+    expect(reached).toEqual(["OutboxSweeperFunction -> OutboxTable"]);
+  });
+
   it("is assumable, with sts:TagSession, by every function serving the API or tenant events", () => {
     const assume = resources.TenantServicePolicy?.Properties.PolicyDocument.Statement.find(
       (s: Json) => s.Sid === "AssumeTenantDataRole",

@@ -15,6 +15,7 @@ export {
   REVOKED_TOKENS_ATTRIBUTE,
   type TenantTokenRevocations,
   type TokenRevocations,
+  tokenRefusal,
 } from "./auth/token-revocations.ts";
 export {
   createTokenVerifier,
@@ -31,7 +32,7 @@ export {
   tenantSecretName,
 } from "./config/tenant-secrets.ts";
 export { awsRegion, requireEnv } from "./config.ts";
-export { createTenantCredentials, type TenantCredentials } from "./data/tenant-credentials.ts";
+export { createTenantCredentials, type TenantCredentials, tenantDataCredentials } from "./data/tenant-credentials.ts";
 export { createTenantDataSource, type TenantData, type TenantDataSource } from "./data/tenant-data.ts";
 export {
   ConditionFailedError,

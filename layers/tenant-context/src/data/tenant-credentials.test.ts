@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TenantIsolationError } from "../http/errors.ts";
-import { createTenantCredentials } from "./tenant-credentials.ts";
+import { createTenantCredentials, environmentTenantCredentials, tenantDataCredentials } from "./tenant-credentials.ts";
 
 const roleArn = "arn:aws:iam::123456789012:role/app-tenant-data";
 
@@ -173,5 +173,26 @@ describe("createTenantCredentials", () => {
     expect(send).toHaveBeenCalledTimes(501);
     await credentials.forTenant("tenant-0")();
     expect(send).toHaveBeenCalledTimes(502);
+  });
+});
+
+describe("tenantDataCredentials", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("is one source per role per container, shared by every part of a function that reads tenant data", () => {
+    const role = "arn:aws:iam::123456789012:role/stack-tenant-data";
+    expect(tenantDataCredentials(role)).toBe(tenantDataCredentials(role));
+    expect(tenantDataCredentials(`${role}-other`)).not.toBe(tenantDataCredentials(role));
+    vi.stubEnv("TENANT_DATA_ROLE_ARN", role);
+    expect(environmentTenantCredentials()).toBe(tenantDataCredentials(role));
+  });
+
+  it("requires the role on Lambda, and is absent elsewhere without it", () => {
+    vi.stubEnv("TENANT_DATA_ROLE_ARN", undefined);
+    expect(environmentTenantCredentials()).toBeUndefined();
+    vi.stubEnv("AWS_LAMBDA_FUNCTION_NAME", "products");
+    expect(() => environmentTenantCredentials()).toThrow(/TENANT_DATA_ROLE_ARN/);
   });
 });

@@ -3,6 +3,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { LRUCache } from "lru-cache";
 import { assertTenantId } from "../auth/token-verifier.ts";
+import { requireEnv } from "../config.ts";
 
 export interface TenantCredentialsOptions {
   roleArn: string;
@@ -90,4 +91,41 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
       };
     },
   };
+}
+
+/** The container's credential sources, one per role. */
+const containerSources = new Map<string, TenantCredentials>();
+
+/**
+ * The container's one credential source for the tenant data role `roleArn`: every part of a
+ * function that reads tenant data (the tenant context, idempotent requests, the control plane)
+ * shares its sessions, so a tenant costs at most one AssumeRole per credential lifetime per
+ * container, however many parts use it.
+ *
+ * @example
+ * const client = new DynamoDBClient({ credentials: tenantDataCredentials(requireEnv("TENANT_DATA_ROLE_ARN")).forTenant("acme") });
+ */
+export function tenantDataCredentials(roleArn: string): TenantCredentials {
+  let source = containerSources.get(roleArn);
+  if (!source) {
+    source = createTenantCredentials({ roleArn });
+    containerSources.set(roleArn, source);
+  }
+  return source;
+}
+
+/**
+ * The tenant data role's sessions, for the role the environment names. On Lambda (and in the local
+ * stack, which sets what Lambda sets) the role is required: without it every tenant's data would
+ * be read with the function's own role, which IAM does not confine to a tenant. Elsewhere (tests,
+ * scripts) its absence means no per-tenant credentials.
+ *
+ * @example
+ * const credentials = environmentTenantCredentials(); // undefined outside Lambda without TENANT_DATA_ROLE_ARN
+ */
+export function environmentTenantCredentials(): TenantCredentials | undefined {
+  const roleArn = process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? requireEnv("TENANT_DATA_ROLE_ARN")
+    : process.env.TENANT_DATA_ROLE_ARN;
+  return roleArn ? tenantDataCredentials(roleArn) : undefined;
 }

@@ -3,7 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { requireEnv } from "../config.ts";
-import { createTenantCredentials } from "../data/tenant-credentials.ts";
+import { tenantDataCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import { logFailure, logger } from "../observability/logger.ts";
 import { MetricUnit, metrics, NO_TIER } from "../observability/metrics.ts";
@@ -64,7 +64,7 @@ export function createTenantEventConsumer(
     options.dataSource ??
     createTenantDataSource({
       tables: options.tables ?? {},
-      credentials: createTenantCredentials({ roleArn: requireEnv("TENANT_DATA_ROLE_ARN") }),
+      credentials: tenantDataCredentials(requireEnv("TENANT_DATA_ROLE_ARN")),
     });
   const registry = options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
   const processor = new BatchProcessor(EventType.SQS);

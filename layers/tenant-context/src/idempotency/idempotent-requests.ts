@@ -9,9 +9,12 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { LRUCache } from "lru-cache";
 import { requireEnv } from "../config.ts";
+import { environmentTenantCredentials } from "../data/tenant-credentials.ts";
 import { ProblemError, ValidationError } from "../http/errors.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "../http/json-depth.ts";
 import type { TenantEnv } from "../http/tenant-context.ts";
@@ -60,10 +63,15 @@ export class IdempotentRequestInProgressError extends ProblemError {
 }
 
 export interface IdempotentRequestsOptions {
-  /** the idempotency table (key `id`, TTL `expiration`); default: the `IDEMPOTENCY_TABLE` environment variable */
+  /**
+   * the idempotency table (partition key `tenantId`, sort key `id`, TTL `expiration`); default: the
+   * `IDEMPOTENCY_TABLE` environment variable
+   */
   tableName?: string;
-  /** for tests: any Powertools persistence layer */
+  /** for tests: any Powertools persistence layer, for every tenant */
   persistenceStore?: BasePersistenceLayer;
+  /** for tests: the DynamoDB client of every tenant's records (by default each tenant's own, with its STS session) */
+  client?: DynamoDBClient;
   /** how long a key is remembered (default 24 h) */
   expiresAfterSeconds?: number;
 }
@@ -120,9 +128,35 @@ function storedHeaders(headers: Headers): Record<string, string> {
  * app.post("/orders", idempotentRequests({ tableName: requireEnv("IDEMPOTENCY_TABLE") }), placeOrderHandler);
  */
 export const idempotentRequests = (options: IdempotentRequestsOptions = {}): MiddlewareHandler<TenantEnv> => {
-  const persistenceStore =
-    options.persistenceStore ??
-    new DynamoDBPersistenceLayer({ tableName: options.tableName ?? requireEnv("IDEMPOTENCY_TABLE") });
+  const tableName = options.persistenceStore ? "" : (options.tableName ?? requireEnv("IDEMPOTENCY_TABLE"));
+  /**
+   * Each tenant's records are items of its own partition, read and written with its own STS session:
+   * like its other data, IAM (`dynamodb:LeadingKeys`) confines them to the tenant, not only the key's hash.
+   */
+  const stores = new LRUCache<string, { store: BasePersistenceLayer; client: DynamoDBClient }>({
+    max: 100,
+    dispose: ({ client }) => {
+      if (client !== options.client) client.destroy();
+    },
+  });
+  const storeOf = (tenantId: string): BasePersistenceLayer => {
+    if (options.persistenceStore) return options.persistenceStore;
+    let entry = stores.get(tenantId);
+    if (!entry) {
+      const client =
+        options.client ?? new DynamoDBClient({ credentials: environmentTenantCredentials()?.forTenant(tenantId) });
+      const store = new DynamoDBPersistenceLayer({
+        tableName,
+        keyAttr: "tenantId",
+        sortKeyAttr: "id",
+        staticPkValue: tenantId,
+        awsSdkV3Client: client,
+      });
+      entry = { store, client };
+      stores.set(tenantId, entry);
+    }
+    return entry.store;
+  };
   const expiresAfterSeconds = options.expiresAfterSeconds ?? 24 * 60 * 60;
 
   return async function idempotentRequests(c, next) {
@@ -152,7 +186,7 @@ export const idempotentRequests = (options: IdempotentRequestsOptions = {}): Mid
         answered = true;
         return { status, headers: storedHeaders(headers), body };
       },
-      { persistenceStore, config, keyPrefix: "requests" },
+      { persistenceStore: storeOf(request.tenantId), config, keyPrefix: "requests" },
     );
 
     let answer: StoredResponse;
