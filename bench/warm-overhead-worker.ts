@@ -39,8 +39,10 @@ import { COLD_TOKEN_TARGET_ROW, WARM_TOKEN_TARGET_ROW } from "./support/warm-ove
 
 /**
  * The rows the targets are about run the layer as it ships: the one bundled file `sam build` puts
- * in the layer (minified, as Lambda loads it from /opt), given as the second argument. The products
- * app rows and the Powertools floor run from the TypeScript source, as the services import it.
+ * in the layer (minified, as Lambda loads it from /opt), given as the second argument, behind the
+ * layer's own Lambda adapter (`handle`), as the services use it. The products app rows and the
+ * Powertools floor run from the TypeScript source, as the services import it. Bare Hono and the
+ * floors run behind hono's `handle`.
  */
 const shipped = process.argv[3];
 if (!shipped) throw new Error("usage: warm-overhead-worker.ts <result.json> <built layer index.js>");
@@ -225,7 +227,8 @@ const honoWithTenantContext = new Hono<TenantEnv>();
 honoWithTenantContext.use(layer.tenantContext(stackOptions(layer)));
 honoWithTenantContext.get("/products", (c) => c.json(apiPage));
 
-const productsApp = handle(createProductsApp(stackOptions(layerSource))) as LambdaHandler;
+// The services' own adapter (the layer's `handle`), as they ship; the floors and bare Hono use hono's.
+const productsApp = layerSource.handle(createProductsApp(stackOptions(layerSource))) as LambdaHandler;
 
 const powertools = new Router();
 powertools.get("/products", async () => apiPage);
@@ -245,12 +248,12 @@ interface Contender {
 // Each contender gets its own copy of the event: serverless-http writes into the event it is given.
 const own = () => structuredClone(viaAuthorizer);
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
-const viaAuthorizerHandler = (app: Hono<any>) => {
-  const handler = handle(app) as LambdaHandler;
+const viaAuthorizerHandler = (app: Hono<any>, adapter: (app: Hono<any>) => unknown = handle) => {
+  const handler = adapter(app) as LambdaHandler;
   const event = own();
   return () => handler(event, context);
 };
-const tenantContextHandler = handle(honoWithTenantContext) as LambdaHandler;
+const tenantContextHandler = layer.handle(honoWithTenantContext) as LambdaHandler;
 /** Each cold-token contender walks the tokens on its own, so its verifier never meets one twice in 2000. */
 const coldEvents = () => {
   let index = 0;
@@ -282,7 +285,7 @@ const contenders: Contender[] = [
   {
     id: "tenant-context-authorizer",
     label: "bare Hono + tenantContext(), authorizer context",
-    invoke: viaAuthorizerHandler(honoWithTenantContext),
+    invoke: viaAuthorizerHandler(honoWithTenantContext, layer.handle),
   },
   {
     id: COLD_TOKEN_TARGET_ROW,

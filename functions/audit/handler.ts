@@ -1,6 +1,5 @@
 /** Lambda entry points of the audit API: `handler` for GET /audit, `streamHandler` for the streamed export. */
-import { streamHandle } from "@tenantkit/tenant-context";
-import { handle } from "hono/aws-lambda";
+import { handle, streamHandle } from "@tenantkit/tenant-context";
 import { createAuditApp } from "./app.ts";
 
 const app = createAuditApp();

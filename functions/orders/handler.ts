@@ -1,6 +1,5 @@
 /** Lambda entry points: `handler` for buffered routes, `streamHandler` for the streamed export. */
-import { streamHandle } from "@tenantkit/tenant-context";
-import { handle } from "hono/aws-lambda";
+import { handle, streamHandle } from "@tenantkit/tenant-context";
 import { createOrdersApp } from "./app.ts";
 
 const app = createOrdersApp();

@@ -1,6 +1,5 @@
 /** Lambda entry points of the control plane: buffered routes, the streamed offboarding, the public sign-up. */
-import { streamHandle } from "@tenantkit/tenant-context";
-import { handle } from "hono/aws-lambda";
+import { handle, streamHandle } from "@tenantkit/tenant-context";
 import { createRegistrationsApp, createTenantsApp } from "./app.ts";
 
 const app = createTenantsApp();

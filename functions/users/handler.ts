@@ -1,5 +1,5 @@
 /** Lambda entry point of the users service. */
-import { handle } from "hono/aws-lambda";
+import { handle } from "@tenantkit/tenant-context";
 import { createUsersApp } from "./app.ts";
 
 export const handler = handle(createUsersApp());

@@ -62,8 +62,8 @@ export {
   ValidationError,
 } from "./http/errors.ts";
 export { jsonDepth, limitJsonDepth, MAX_JSON_DEPTH } from "./http/json-depth.ts";
+export { handle, streamHandle } from "./http/lambda-handlers.ts";
 export { NDJSON_CONTENT_TYPE, ndjsonResponse } from "./http/ndjson.ts";
-export { streamHandle } from "./http/stream-handle.ts";
 export {
   handleError,
   handleNotFound,

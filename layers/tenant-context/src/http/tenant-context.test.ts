@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Context as LambdaContext } from "aws-lambda";
+import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
 import { Hono } from "hono";
-import { handle, type LambdaEvent, streamHandle } from "hono/aws-lambda";
+import { streamHandle } from "hono/aws-lambda";
 import { stream } from "hono/streaming";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TenantSecretsSource } from "../config/tenant-secrets.ts";
@@ -18,8 +18,9 @@ import {
   testUserPool,
 } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
+// The services' buffered handler; hono's streaming adapter is compared with the layer's below.
+import { handle, streamHandle as layerStreamHandle } from "./lambda-handlers.ts";
 import { ndjsonResponse } from "./ndjson.ts";
-import { streamHandle as layerStreamHandle } from "./stream-handle.ts";
 import {
   handleError,
   handleNotFound,
@@ -749,7 +750,7 @@ const restEvent = (path: string, { method = "GET", headers = {} as Record<string
       resourcePath: path,
       authorizer: { tenantId: "acme", tier: "premium", userId: "user-9", roles: "tenant-user" },
     },
-  }) as unknown as LambdaEvent;
+  }) as unknown as APIGatewayProxyEvent;
 
 const lambdaContext = { awsRequestId: "req-7", functionName: "products" } as LambdaContext;
 
@@ -817,7 +818,7 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
     try {
       const handler = adapter(app) as unknown as (
-        event: LambdaEvent,
+        event: APIGatewayProxyEvent,
         stream: Writable,
         context: LambdaContext,
       ) => Promise<void>;

@@ -61,10 +61,13 @@ export interface Tenant {
   roles: Role[];
 }
 
-/** What `handle()` of `hono/aws-lambda` and the layer's `streamHandle()` (hono's too) put in `c.env`. */
+/** What the layer's `handle()` and `streamHandle()` (and hono's) put in `c.env`. */
 export interface LambdaBindings {
   event: APIGatewayProxyEvent;
+  requestContext?: APIGatewayProxyEvent["requestContext"];
+  /** under `handle()`: the answer is read whole once the middleware is done */
   lambdaContext?: LambdaContext;
+  /** under `streamHandle()`: the answer is streamed */
   context?: LambdaContext;
 }
 

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
 import { logger } from "../observability/logger.ts";
 import { captureOutput } from "../testing/index.ts";
-import { requestOf, streamHandle } from "./stream-handle.ts";
+import { handle, requestOf, streamHandle } from "./lambda-handlers.ts";
 
 /** A REST API (v1) proxy event, as API Gateway sends it; `overrides` replace its fields. */
 const restEvent = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
@@ -176,6 +176,70 @@ describe("streamHandle", () => {
         message: "request failed",
         error: expect.objectContaining({ message: "the error handler failed too" }),
       }),
+    ]);
+  });
+});
+
+describe("handle", () => {
+  const lambdaContext = { awsRequestId: "req-1" } as LambdaContext;
+
+  it("answers as a REST proxy result: status, every header, each cookie, text as text", async () => {
+    const app = new Hono().get("/products", (c) => {
+      c.header("Set-Cookie", "a=1");
+      c.header("Set-Cookie", "b=2", { append: true });
+      return c.json({ items: [] }, 200, { "X-Correlation-Id": "c-1" });
+    });
+    expect(await handle(app)(restEvent(), lambdaContext)).toEqual({
+      statusCode: 200,
+      multiValueHeaders: {
+        "content-type": ["application/json"],
+        "x-correlation-id": ["c-1"],
+        "set-cookie": ["a=1", "b=2"],
+      },
+      body: '{"items":[]}',
+      isBase64Encoded: false,
+    });
+  });
+
+  it("hands API Gateway a body that is not text, or is compressed, base64-encoded; NDJSON and problem+json as text", async () => {
+    const bytes = new Uint8Array([0, 255, 1, 254]);
+    const app = new Hono()
+      .get("/image", (c) => c.body(bytes, 200, { "Content-Type": "image/png" }))
+      .get("/gzip", (c) => c.body(bytes, 200, { "Content-Type": "application/json", "Content-Encoding": "gzip" }))
+      .get("/export", (c) => c.body('{"a":1}\n', 200, { "Content-Type": "application/x-ndjson" }))
+      .get("/problem", (c) => c.body("{}", 404, { "Content-Type": "application/problem+json" }));
+    const result = (path: string) => handle(app)(restEvent({ path }), lambdaContext);
+    for (const path of ["/image", "/gzip"]) {
+      expect(await result(path), path).toMatchObject({
+        isBase64Encoded: true,
+        body: Buffer.from(bytes).toString("base64"),
+      });
+    }
+    expect(await result("/export")).toMatchObject({ isBase64Encoded: false, body: '{"a":1}\n' });
+    expect(await result("/problem")).toMatchObject({ isBase64Encoded: false, body: "{}", statusCode: 404 });
+  });
+
+  it("gives the app the event and the Lambda context as hono's handle() does, and answers 400 problem+json to a GET with a body", async () => {
+    let env: unknown;
+    const app = new Hono().get("/products", (c) => {
+      env = c.env;
+      return c.text("listed");
+    });
+    const event = restEvent();
+    await handle(app)(event, lambdaContext);
+    expect(env).toEqual({ event, requestContext: event.requestContext, lambdaContext });
+    const output = captureOutput();
+    let refused: Awaited<ReturnType<ReturnType<typeof handle>>>;
+    try {
+      refused = await handle(app)(restEvent({ body: "{}" }), lambdaContext);
+    } finally {
+      output.restore();
+      logger.resetKeys();
+    }
+    expect(refused.statusCode).toBe(400);
+    expect(refused.multiValueHeaders?.["content-type"]).toEqual(["application/problem+json"]);
+    expect(JSON.parse(refused.body).errors).toEqual([
+      { location: "body", field: "(root)", message: "is not allowed on a GET request" },
     ]);
   });
 });

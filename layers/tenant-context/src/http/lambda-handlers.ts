@@ -1,16 +1,17 @@
 /**
- * Lambda's streaming entry point for a tenant-aware app behind API Gateway's REST API. It takes the
- * place of hono's `streamHandle()`, which prints an unstructured `console.error` line (no tenant, no
- * correlation id) whenever a streamed answer ends early, and never settles the body it stopped
- * reading.
+ * Lambda's entry points for a tenant-aware app behind API Gateway's REST API, buffered (`handle`) and
+ * streamed (`streamHandle`). They take the place of hono's adapters (`hono/aws-lambda`), which print
+ * unstructured `console.error` lines (no tenant, no correlation id) and answer a request they cannot
+ * read with a plain-text 400 (a GET with a body, say), and whose streaming adapter never settles the
+ * body it stopped reading.
  */
 import { pipeline } from "node:stream/promises";
-import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from "aws-lambda";
 import type { Hono } from "hono";
 import { CORRELATION_HEADER, eventCorrelationId } from "../observability/correlation.ts";
 import { isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
 import { problemResponse, toProblemError, ValidationError } from "./errors.ts";
-import { settleAbandonedStream } from "./tenant-context.ts";
+import { type LambdaBindings, settleAbandonedStream } from "./tenant-context.ts";
 
 /** What `awslambda.streamifyResponse` hands the handler: a writable stream to the client. */
 type ResponseStream = NodeJS.WritableStream;
@@ -52,7 +53,7 @@ export function streamHandle(app: Hono<any>): StreamingHandler {
     /** Stopping a body whose client went away, if that began before the invocation's end. */
     let stopping: Promise<void> | undefined;
     try {
-      const res = await answerTo(app, event, context);
+      const res = await answerTo(app, event, context, { event, requestContext: event.requestContext, context });
       const headers: Record<string, string> = {};
       res.headers.forEach((value, name) => {
         if (name !== "set-cookie") headers[name] = value;
@@ -108,12 +109,60 @@ async function* chunksOf(body: ReadableStream<Uint8Array>, source: { failed: boo
 }
 
 /**
+ * The Lambda handler of buffered routes: the app's whole answer, as API Gateway's REST proxy result.
+ * `c.env` is `{ event, requestContext, lambdaContext }`, as under hono's `handle()`. A body is sent
+ * base64-encoded when it is not text (`isBase64Encoded`), or compressed.
+ *
+ * @example
+ * // functions/products/handler.ts
+ * export const handler = handle(app);
+ */
+export function handle(
+  // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
+  app: Hono<any>,
+): (event: APIGatewayProxyEvent, context: LambdaContext) => Promise<APIGatewayProxyResult> {
+  return async (event, lambdaContext) => {
+    const res = await answerTo(app, event, lambdaContext, {
+      event,
+      requestContext: event.requestContext,
+      lambdaContext,
+    });
+    const isBase64Encoded = isBinary(res.headers);
+    const multiValueHeaders: Record<string, string[]> = {};
+    res.headers.forEach((value, name) => {
+      if (name !== "set-cookie") multiValueHeaders[name] = [value];
+    });
+    const cookies = res.headers.getSetCookie();
+    if (cookies.length > 0) multiValueHeaders["set-cookie"] = cookies;
+    const body = isBase64Encoded ? Buffer.from(await res.arrayBuffer()).toString("base64") : await res.text();
+    return { statusCode: res.status, multiValueHeaders, body, isBase64Encoded };
+  };
+}
+
+/** Media types whose bodies go to API Gateway as text; any other goes base64-encoded. */
+const TEXT_MEDIA_TYPE =
+  /^(?:text\/|application\/(?:javascript|x-ndjson|x-www-form-urlencoded)\s*(?:;|$))|[/+](?:json|xml)\s*(?:;|$)/i;
+
+/** A body API Gateway must be handed base64-encoded: not text, or compressed. */
+function isBinary(headers: Headers): boolean {
+  const encoding = headers.get("content-encoding");
+  if (encoding && !/^identity$/i.test(encoding)) return true;
+  const type = headers.get("content-type");
+  return type !== null && !TEXT_MEDIA_TYPE.test(type);
+}
+
+/**
  * The app's answer. Without the app: 400 problem+json to an event that holds no request Fetch can
  * carry; 500 problem+json, revealing nothing, if the app throws rather than answer (its middleware
  * answers every failure, so that would be a fault of the app's setup).
  */
-// biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
-async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: LambdaContext): Promise<Response> {
+async function answerTo(
+  // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment
+  app: Hono<any>,
+  event: APIGatewayProxyEvent,
+  context: LambdaContext,
+  env: LambdaBindings,
+): Promise<Response> {
   let request: Request;
   try {
     request = requestOf(event);
@@ -128,7 +177,7 @@ async function answerTo(app: Hono<any>, event: APIGatewayProxyEvent, context: La
     return problemResponse(error, { [CORRELATION_HEADER]: correlationId });
   }
   try {
-    return await app.fetch(request, { event, requestContext: event.requestContext, context });
+    return await app.fetch(request, env);
   } catch (error) {
     logFailure(logger, "request failed", error);
     return problemResponse(toProblemError(error));
