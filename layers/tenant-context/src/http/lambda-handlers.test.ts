@@ -3,26 +3,15 @@ import type { APIGatewayProxyEvent, Context as LambdaContext } from "aws-lambda"
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
 import { logger } from "../observability/logger.ts";
-import { captureOutput } from "../testing/index.ts";
+import { captureOutput, restProxyEvent } from "../testing/index.ts";
 import { handle, requestOf, streamHandle } from "./lambda-handlers.ts";
 
-/** A REST API (v1) proxy event, as API Gateway sends it; `overrides` replace its fields. */
+/** A REST API (v1) proxy event, as API Gateway sends it, on its own domain; `overrides` replace its fields. */
 const restEvent = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
-  ({
-    resource: "/products",
-    path: "/products",
-    httpMethod: "GET",
-    headers: { Host: "api.test" },
-    multiValueHeaders: { Host: ["api.test"] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { requestId: "req-1", domainName: "abc123.execute-api.eu-west-1.amazonaws.com" },
+  restProxyEvent({
+    requestContext: { requestId: "req-1", domainName: "abc123.execute-api.eu-west-1.amazonaws.com" } as never,
     ...overrides,
-  }) as APIGatewayProxyEvent;
+  });
 
 describe("requestOf", () => {
   it("keeps every value of a multi-value header and query parameter, on API Gateway's domain", () => {

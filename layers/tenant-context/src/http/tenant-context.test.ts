@@ -15,6 +15,7 @@ import {
   type CapturedOutput,
   captureOutput,
   refusingVerifier,
+  restProxyEvent,
   testUserPool,
 } from "../testing/index.ts";
 import { UnauthorizedError } from "./errors.ts";
@@ -728,29 +729,15 @@ describe("requireRole", () => {
 
 /** An API Gateway REST event that came through the authorizer, as `handle()` gets it. */
 const restEvent = (path: string, { method = "GET", headers = {} as Record<string, string> } = {}) =>
-  ({
-    resource: path,
+  restProxyEvent({
     path,
-    httpMethod: method,
-    headers: { Host: "api.test", ...headers },
-    multiValueHeaders: Object.fromEntries(
-      Object.entries({ Host: "api.test", ...headers }).map(([name, value]) => [name, [value]]),
-    ),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
+    method,
+    headers,
     requestContext: {
       requestId: "req-7",
-      stage: "test",
-      httpMethod: method,
-      path: `/test${path}`,
-      resourcePath: path,
       authorizer: { tenantId: "acme", tier: "premium", userId: "user-9", roles: "tenant-user" },
-    },
-  }) as unknown as APIGatewayProxyEvent;
+    } as unknown as APIGatewayProxyEvent["requestContext"],
+  });
 
 const lambdaContext = { awsRequestId: "req-7", functionName: "products" } as LambdaContext;
 

@@ -4,6 +4,7 @@
  * Not part of the bundled layer: import from `@tenantkit/tenant-context/testing`.
  */
 import { format } from "node:util";
+import type { APIGatewayProxyEvent } from "aws-lambda";
 import {
   createLocalJWKSet,
   exportJWK,
@@ -20,6 +21,44 @@ import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import type { TenantRecord, TenantRegistry } from "../registry/tenant-registry.ts";
+
+/**
+ * An API Gateway REST (v1) proxy event as a service's Lambda handler gets it: `GET /products` on
+ * host `api.test` (each header in both header maps), or as the options say; `requestContext` and
+ * any other field from `overrides`.
+ *
+ * @example
+ * const result = await handle(app)(restProxyEvent({ path: "/orders", method: "POST" }), lambdaContext);
+ */
+export function restProxyEvent({
+  path = "/products",
+  method = "GET",
+  headers = {},
+  ...overrides
+}: {
+  path?: string;
+  method?: string;
+  headers?: APIGatewayProxyEvent["headers"];
+} & Omit<Partial<APIGatewayProxyEvent>, "path" | "headers"> = {}): APIGatewayProxyEvent {
+  const all = { Host: "api.test", ...headers };
+  return {
+    resource: path,
+    path,
+    httpMethod: method,
+    headers: all,
+    multiValueHeaders: Object.fromEntries(
+      Object.entries(all).flatMap(([name, value]) => (value === undefined ? [] : [[name, [value]]])),
+    ),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    ...overrides,
+    requestContext: { requestId: "req-1", ...overrides.requestContext } as APIGatewayProxyEvent["requestContext"],
+  };
+}
 
 /**
  * A tenant's registry record: `acme`, ACTIVE on `basic`, or as `overrides` say.
