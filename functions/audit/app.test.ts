@@ -1,6 +1,6 @@
 import type { TenantDataSource, TenantTable } from "@tenantkit/tenant-context";
 import { UnauthorizedError } from "@tenantkit/tenant-context";
-import { fixedAppConfig } from "@tenantkit/tenant-context/testing";
+import { fixedAppConfig, tenantRecord } from "@tenantkit/tenant-context/testing";
 import { describe, expect, it } from "vitest";
 import { createAuditApp } from "./app.ts";
 import type { AuditEntry } from "./audit-entry.ts";
@@ -46,14 +46,7 @@ function auditApp(data = fakeAuditData()) {
       },
     },
     registry: {
-      get: async (tenantId) => ({
-        tenantId,
-        name: tenantId,
-        tier: tenantId === "globex" ? "premium" : "basic",
-        status: "ACTIVE",
-        createdAt: "",
-        updatedAt: "",
-      }),
+      get: async (tenantId) => tenantRecord({ tenantId, tier: tenantId === "globex" ? "premium" : "basic" }),
     },
     config: fixedAppConfig({
       tiers: { basic: { features: { auditExport: false } }, premium: { features: { auditExport: true } } },

@@ -11,6 +11,7 @@ import {
   type EventPublisher,
   type TenantRecord,
 } from "@tenantkit/tenant-context";
+import { tenantRecord } from "@tenantkit/tenant-context/testing";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
@@ -37,14 +38,7 @@ const data = localTenantData(context, {
   audit: "AuditTable",
 });
 const registry = {
-  get: async (tenantId: string): Promise<TenantRecord> => ({
-    tenantId,
-    name: tenantId,
-    tier: "basic",
-    status: "ACTIVE",
-    createdAt: "",
-    updatedAt: "",
-  }),
+  get: async (tenantId: string): Promise<TenantRecord> => tenantRecord({ tenantId }),
 };
 
 function ordersApp(publisher: EventPublisher) {

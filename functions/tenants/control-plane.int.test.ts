@@ -6,7 +6,13 @@ import {
   UpdateUserAttributesCommand,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EmailTakenError } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
@@ -174,6 +180,22 @@ describe("offboarding on moto", () => {
     const store = createProductStore(data.forTenant(req.tenantId, record.tables).table("products"));
     await createProduct(store, { name: "kept in the export", priceCents: 1, currency: "EUR", stock: 1 });
     await createTokenRevocations({ tableName: context.refs.TenantsTable as string }).revokeUser(req.tenantId, "gone");
+    // A stored answer of an idempotent request: the layer's bookkeeping, deleted but not exported.
+    const idempotency = context.refs.IdempotencyTable as string;
+    await dynamodb.send(
+      new PutItemCommand({ TableName: idempotency, Item: { tenantId: { S: req.tenantId }, id: { S: "requests#k1" } } }),
+    );
+    const idempotencyRecords = async () =>
+      (
+        await dynamodb.send(
+          new QueryCommand({
+            TableName: idempotency,
+            KeyConditionExpression: "tenantId = :t",
+            ExpressionAttributeValues: { ":t": { S: req.tenantId } },
+          }),
+        )
+      ).Count;
+    expect(await idempotencyRecords()).toBe(1);
 
     const lines: ExportLine[] = [];
     for await (const line of exportAndDeleteTenant(
@@ -193,6 +215,8 @@ describe("offboarding on moto", () => {
     ).toEqual(["products", "users"]);
     expect(lines.at(-1)).toEqual({ type: "deleted", tenantId: req.tenantId, items: 2 });
     expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
+    // A tenant that takes this id later must not be answered from this one's records.
+    expect(await idempotencyRecords()).toBe(0);
     await expect(startOffboarding(controlPlane.onboarding.records, req.tenantId)).rejects.toBeInstanceOf(NotFoundError);
   });
 

@@ -24,6 +24,9 @@ import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./us
  * Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env
  * variable); the tenant data role names each tenant's dedicated copy of each (template.yaml).
  */
+/** The layer's records of idempotent requests (`IDEMPOTENCY_TABLE`), keyed by tenant like its data. */
+const IDEMPOTENCY_TABLE_NAME = "idempotency";
+
 export const DATA_TABLE_VARIABLES = {
   products: "PRODUCTS_TABLE",
   orders: "ORDERS_TABLE",
@@ -57,8 +60,9 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   ) as Record<string, string>;
   const users = requireEnv("USERS_TABLE", env);
   const usage = requireEnv("USAGE_TABLE", env);
+  const idempotency = requireEnv("IDEMPOTENCY_TABLE", env);
   const dataSource = createTenantDataSource({
-    tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage },
+    tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage, [IDEMPOTENCY_TABLE_NAME]: idempotency },
     // The container's sessions, shared with the tenant context of the same function.
     credentials: tenantDataCredentials(requireEnv("TENANT_DATA_ROLE_ARN", env)),
   });
@@ -85,6 +89,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
     dataSource,
     tableNames: [...Object.keys(dataTables), "users", USAGE_TABLE_NAME],
   });
+  const bookkeeping = createTenantDataAdmin({ dataSource, tableNames: [IDEMPOTENCY_TABLE_NAME] });
   const settleSeconds = registryMaxAgeSeconds(env);
 
   const withEvents = (events: LifecycleEvents | undefined): ControlPlane => ({
@@ -126,6 +131,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       siloTables,
       usageKeys,
       ...(events && { events }),
+      bookkeeping,
       users: (tenantId) => directory(tenantId).all(),
     },
     forRequest: (correlationId, userId) => withEvents(eventsFor(correlationId, userId)),

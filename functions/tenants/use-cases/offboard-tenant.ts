@@ -15,6 +15,11 @@ import { getTenant } from "./get-tenant.ts";
 export interface OffboardingDeps {
   records: TenantRecords;
   data: TenantDataAdmin;
+  /**
+   * what the layer keeps for the tenant besides its data (the stored answers of idempotent
+   * requests): deleted with it, not exported; a tenant that takes the id later must not meet them
+   */
+  bookkeeping?: TenantDataAdmin;
   identity: IdentityProvider;
   secrets: TenantSecretsAdmin;
   siloTables: SiloTables;
@@ -48,8 +53,8 @@ export async function startOffboarding(
 
 /**
  * 2. Stream the record and every item of every data table (the export comes before any delete).
- * 3. Delete the users (Cognito: by id, the tenant's own only), the items, the secrets, the dedicated
- *    key and tables, the record.
+ * 3. Delete the users (Cognito: by id, the tenant's own only), the items, the layer's bookkeeping
+ *    (idempotency records), the secrets, the dedicated key and tables, the record.
  * 4. Publish `TenantOffboarded` and end the stream with a `deleted` line.
  */
 export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: TenantRecord): AsyncGenerator<ExportLine> {
@@ -73,6 +78,7 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
     });
   }
   await deps.data.deleteAll(tenantId, tables);
+  await deps.bookkeeping?.deleteAll(tenantId, undefined);
   await deps.secrets.deleteAll(tenantId);
   if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);
   if (tables) await deps.siloTables.delete(tables);

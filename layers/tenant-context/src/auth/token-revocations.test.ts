@@ -43,6 +43,12 @@ describe("tokenRefusal", () => {
     expect(tokenRefusal(tenant, "u2", createdAt + 10)).toBeUndefined();
   });
 
+  it("refuses every token of a tenant whose record cannot say when it was created", () => {
+    expect(tokenRefusal(tenantRecord({ createdAt: "not a time" }), "u2", createdAt + 10)).toBe(
+      "tenant record has no creation time",
+    );
+  });
+
   it("refuses a revoked token, and cannot tell the age of a token whose issue time is not known", () => {
     expect(tokenRefusal(tenant, "u1", createdAt + 59)).toBe("token revoked");
     expect(tokenRefusal(tenant, "u1", createdAt + 60)).toBeUndefined();

@@ -78,6 +78,8 @@ const CREATED_AT_TOLERANCE_SECONDS = 1;
  */
 export function tokenRefusal(record: TenantRecord, userId: string, issuedAt: number | undefined): string | undefined {
   const createdAt = Math.floor(Date.parse(record.createdAt) / 1000);
+  // A record that cannot say when its tenant was created cannot tell its tokens from an older tenant's.
+  if (!Number.isFinite(createdAt)) return "tenant record has no creation time";
   if (issuedAt !== undefined && issuedAt < createdAt - CREATED_AT_TOLERANCE_SECONDS) {
     return "token issued before its tenant was created";
   }

@@ -27,15 +27,15 @@ export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /**
  * A user id as a token's `sub` carries it (a UUID in Cognito): 1 to 128 characters, none of them a
- * control character. Anything else is refused, wherever a user id comes from (a token, the
+ * control character (C0, DEL, C1), a line or paragraph separator, a bidirectional override or a
+ * lone surrogate. Anything else is refused, wherever a user id comes from (a token, the
  * authorizer's context, an event), before it reaches a log line, an event or the audit trail.
  *
  * @example
  * if (!isUserId(authorizer.userId)) throw new UnauthorizedError("authorizer context is malformed");
  */
 export function isUserId(value: unknown): value is string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-  return typeof value === "string" && /^[^\x00-\x1f\x7f]{1,128}$/.test(value);
+  return typeof value === "string" && /^[^\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,128}$/u.test(value);
 }
 
 /**

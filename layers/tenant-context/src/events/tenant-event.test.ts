@@ -58,6 +58,10 @@ describe("reading an event against the contract", () => {
     ["an empty user id", delivered({ userId: "" })],
     ["a user id with a line break", delivered({ userId: "u-1\nforged log line" })],
     ["a user id longer than 128 characters", delivered({ userId: "u".repeat(129) })],
+    ["a user id with a C1 control character", delivered({ userId: "u\u0085" })],
+    ["a user id with a line separator", delivered({ userId: "u\u2028forged" })],
+    ["a user id with a bidirectional override", delivered({ userId: "\u202eevil" })],
+    ["a user id with a lone surrogate", delivered({ userId: "\ud800" })],
     ["a time that is not ISO 8601", delivered({ occurredAt: "yesterday" })],
     ["data that is not an object", delivered({ data: [1, 2] })],
   ])("refuses %s", (_, envelope) => {

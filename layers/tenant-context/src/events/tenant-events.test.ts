@@ -130,16 +130,7 @@ describe("c.var.events", () => {
       tenantContext({
         dataSource: { forTenant: () => ({ table: () => ({}) as TenantTable }) },
         metering: false,
-        registry: {
-          get: async (tenantId) => ({
-            tenantId,
-            name: "",
-            tier: "basic",
-            status: "ACTIVE",
-            createdAt: "",
-            updatedAt: "",
-          }),
-        },
+        registry: activeTenantRegistry(),
       }),
     );
     let message = "";
