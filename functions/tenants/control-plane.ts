@@ -20,13 +20,13 @@ import type { ChangeTierDeps } from "./use-cases/change-tier.ts";
 import type { OffboardingDeps } from "./use-cases/offboard-tenant.ts";
 import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./use-cases/onboard-tenant.ts";
 
+/** The layer's records of idempotent requests (`IDEMPOTENCY_TABLE`), keyed by tenant like its data. */
+const IDEMPOTENCY_TABLE_NAME = "idempotency";
+
 /**
  * Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env
  * variable); the tenant data role names each tenant's dedicated copy of each (template.yaml).
  */
-/** The layer's records of idempotent requests (`IDEMPOTENCY_TABLE`), keyed by tenant like its data. */
-const IDEMPOTENCY_TABLE_NAME = "idempotency";
-
 export const DATA_TABLE_VARIABLES = {
   products: "PRODUCTS_TABLE",
   orders: "ORDERS_TABLE",

@@ -4,7 +4,7 @@ import { type AppConfig, createAppConfig } from "../config/app-config.ts";
 import { awsRegion, requireEnv } from "../config.ts";
 import { UnauthorizedError } from "../http/errors.ts";
 import { eventCorrelationId, eventHeader } from "../observability/correlation.ts";
-import { logger } from "../observability/logger.ts";
+import { beginRequestLog, logger } from "../observability/logger.ts";
 import { createTenantRegistry, type TenantRegistry, type TenantStatus } from "../registry/tenant-registry.ts";
 import { tierSettings } from "../registry/tier-config.ts";
 import { tokenRefusal } from "./token-revocations.ts";
@@ -85,11 +85,8 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
   const config = options.config ?? createAppConfig({ stage: requireEnv("STAGE") });
 
   return async function authorize(event) {
-    logger.resetKeys();
     // The same id the service's log lines will carry for this request.
-    logger.appendKeys({
-      correlation_id: eventCorrelationId(event),
-    });
+    beginRequestLog(eventCorrelationId(event));
     try {
       const token = bearerToken(event);
       if (!token) throw new UnauthorizedError("no bearer token");

@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from "aws-lambda";
 import type { Hono } from "hono";
 import { CORRELATION_HEADER, eventCorrelationId } from "../observability/correlation.ts";
-import { isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
+import { beginRequestLog, isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
 import { problemResponse, toProblemError, ValidationError } from "./errors.ts";
 import { type LambdaBindings, settleAbandonedStream } from "./tenant-context.ts";
 
@@ -170,9 +170,7 @@ async function answerTo(
     if (!(error instanceof ValidationError)) throw error;
     // The app never runs, so nothing else sets this invocation's keys: none of the last one's stay.
     const correlationId = eventCorrelationId(event);
-    logger.resetKeys();
-    logger.addContext(context);
-    logger.appendKeys({ correlation_id: correlationId });
+    beginRequestLog(correlationId, context);
     logger.warn("the request could not be read", { errors: error.errors });
     return problemResponse(error, { [CORRELATION_HEADER]: correlationId });
   }

@@ -9,7 +9,7 @@ import type { TenantSecretsSource } from "../config/tenant-secrets.ts";
 import { createTenantDataSource, type TenantDataSource } from "../data/tenant-data.ts";
 import { ConditionFailedError, type TenantTable } from "../data/tenant-scoped-table.ts";
 import { logger } from "../observability/logger.ts";
-import { MetricUnit } from "../observability/metrics.ts";
+import { MetricUnit, NO_TIER } from "../observability/metrics.ts";
 import {
   activeTenantRegistry,
   type CapturedOutput,
@@ -25,7 +25,6 @@ import { ndjsonResponse } from "./ndjson.ts";
 import {
   handleError,
   handleNotFound,
-  NO_TIER,
   publicRequestContext,
   requireRole,
   settleAbandonedStream,

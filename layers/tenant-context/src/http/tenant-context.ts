@@ -26,7 +26,7 @@ import { countRequest, QuotaExceededError } from "../data/usage-meter.ts";
 import type { EventPublisher } from "../events/event-publisher.ts";
 import { createTenantEvents, type TenantEvents } from "../events/tenant-events.ts";
 import { CORRELATION_HEADER, correlationIdOf } from "../observability/correlation.ts";
-import { logFailure, logger } from "../observability/logger.ts";
+import { beginRequestLog, logFailure, logger } from "../observability/logger.ts";
 import {
   dropRecordedMetrics,
   NO_TIER,
@@ -442,9 +442,7 @@ function beginRequest(c: Context<TenantEnv>): { startedAt: number; correlationId
   const correlationId = correlationIdOf(c.req.header(CORRELATION_HEADER), c.env?.event?.requestContext?.requestId);
   c.set("correlationId", correlationId);
   c.header(CORRELATION_HEADER, correlationId);
-  logger.resetKeys();
-  logger.appendKeys({ correlation_id: correlationId });
-  if (lambdaContext) logger.addContext(lambdaContext);
+  beginRequestLog(correlationId, lambdaContext);
   return { startedAt, correlationId };
 }
 
@@ -497,8 +495,6 @@ export const publicRequestContext = (): MiddlewareHandler<TenantEnv> =>
 
 /** Methods whose handlers change nothing, so they may run while the request is being counted. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
-
-export { NO_TIER };
 
 /** Awaits the count of a read that has already been answered; if it was refused, the answer goes. */
 async function refusedAfterAll(c: Context<TenantEnv>, counted: Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 /** The Powertools logger every tenant-context component and service shares, one per container. */
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context as LambdaContext } from "aws-lambda";
 import { TenantIsolationError } from "../http/errors.ts";
 
 /**
@@ -10,6 +11,20 @@ import { TenantIsolationError } from "../http/errors.ts";
  * logger.info("product created", { productId });
  */
 export const logger = new Logger();
+
+/**
+ * Starts the lines of a request: none of the last request's keys stay, and every line carries the
+ * request's correlation id and, when there is one, the Lambda context. The authorizer, the
+ * tenant context and the layer's Lambda handlers start each request this way.
+ *
+ * @example
+ * beginRequestLog(correlationId, lambdaContext);
+ */
+export function beginRequestLog(correlationId: string, lambdaContext?: LambdaContext): void {
+  logger.resetKeys();
+  logger.appendKeys({ correlation_id: correlationId });
+  if (lambdaContext) logger.addContext(lambdaContext);
+}
 
 /** What AWS services call a refusal by IAM (STS says `AccessDenied`, the others `AccessDeniedException`). */
 const ACCESS_DENIED = new Set(["AccessDeniedException", "AccessDenied"]);
