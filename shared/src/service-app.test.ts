@@ -3,17 +3,23 @@ import { describe, expect, it } from "vitest";
 import { jsonBody, jsonResponse, problemResponses } from "./schemas.ts";
 import { createPublicApp, fieldErrors } from "./service-app.ts";
 
+/** A public app with one route: POST `path` takes a body of `schema` and answers it back, 201. */
+function echoApp(path: string, schema: z.ZodObject) {
+  const app = createPublicApp();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path,
+      request: { body: jsonBody(schema) },
+      responses: { 201: jsonResponse(schema, "What was sent"), ...problemResponses },
+    }),
+    (c) => c.json(c.req.valid("json"), 201),
+  );
+  return app;
+}
+
 const Greeting = z.object({ name: z.string({ error: "is required" }) });
-const app = createPublicApp();
-app.openapi(
-  createRoute({
-    method: "post",
-    path: "/greetings",
-    request: { body: jsonBody(Greeting) },
-    responses: { 201: jsonResponse(Greeting, "The greeting"), ...problemResponses },
-  }),
-  (c) => c.json(c.req.valid("json"), 201),
-);
+const app = echoApp("/greetings", Greeting);
 
 const post = (body: BodyInit, headers: Record<string, string>) =>
   app.request("/greetings", { method: "POST", body, headers });
@@ -59,16 +65,7 @@ describe("service app: a required field that was not sent", () => {
     role: z.enum(["admin", "user"], { error: "must be admin or user" }),
     size: z.union([z.literal("S"), z.literal("L")], { error: "must be S or L" }),
   });
-  const orders = createPublicApp();
-  orders.openapi(
-    createRoute({
-      method: "post",
-      path: "/orders",
-      request: { body: jsonBody(Order) },
-      responses: { 201: jsonResponse(Order, "The order"), ...problemResponses },
-    }),
-    (c) => c.json(c.req.valid("json"), 201),
-  );
+  const orders = echoApp("/orders", Order);
   const errorsOf = async (body: unknown) => {
     const res = await orders.request("/orders", {
       method: "POST",
