@@ -102,6 +102,31 @@ describe("oversized bodies", () => {
   });
 });
 
+describe("the gateway's own answers", () => {
+  it("are problem+json naming the caller's X-Correlation-Id, as the template's GatewayResponses say", async () => {
+    const headers = { "X-Correlation-Id": `limits-${crypto.randomUUID()}` };
+    const route = sizedRoutes[0] as ApiRoute;
+    const answers: [string, number, ApiResponse][] = [
+      ["no token", 401, await call(stack.url, "GET", "/products", { headers })],
+      ["no such resource", 404, await call(stack.url, "GET", "/no-such-resource", { headers })],
+      [
+        "over 10 MB",
+        413,
+        await call(stack.url, route.method, concrete(route.path), {
+          token: attacker.admin.token,
+          body: "x".repeat(10 * 1024 * 1024 + 1),
+          headers,
+        }),
+      ],
+    ];
+
+    for (const [context, status, res] of answers) {
+      expectProblem(res, status, context);
+      expect(res.headers.get("x-correlation-id"), context).toBe(headers["X-Correlation-Id"]);
+    }
+  });
+});
+
 describe("too-deep JSON", () => {
   const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 

@@ -6,9 +6,7 @@ import {
   GetUsagePlansCommand,
 } from "@aws-sdk/client-api-gateway";
 import { localCredentials, localRegion } from "./aws-env.ts";
-import type { GatewayHttpResponse } from "./gateway/http-response.ts";
-import { problemResponse } from "./gateway/http-response.ts";
-import type { AuthorizerDecision } from "./gateway/index.ts";
+import type { AuthorizerDecision, GatewayRefusal } from "./gateway/index.ts";
 import { type ApiRoute, type Json, type ResolveContext, resolve, resourcesOfType, type Template } from "./template.ts";
 
 interface Limits {
@@ -67,8 +65,13 @@ function methodThrottles(template: Template, context: ResolveContext): Map<strin
   return throttles;
 }
 
-const tooMany = (detail: string, retryAfter: number) =>
-  problemResponse(429, detail, { "retry-after": String(retryAfter) });
+/** A 429 of API Gateway's type `THROTTLED` or `QUOTA_EXCEEDED`. */
+const tooMany = (type: string, detail: string, retryAfter: number): GatewayRefusal => ({
+  type,
+  status: 429,
+  detail,
+  headers: { "retry-after": String(retryAfter) },
+});
 
 /**
  * The gateway's `admit` hook: method throttles for every route, and for routes that need a key,
@@ -132,25 +135,25 @@ export function createUsagePlanAdmission(options: {
   return async function admit(
     route: ApiRoute,
     decision: AuthorizerDecision | undefined,
-  ): Promise<GatewayHttpResponse | undefined> {
+  ): Promise<GatewayRefusal | undefined> {
     const methodKey = `${route.method} ${route.path}`;
     const methodLimits = throttles.get(methodKey) ?? throttles.get("* /*");
     if (methodLimits) {
       const wait = take(`method:${throttles.has(methodKey) ? methodKey : "* /*"}`, methodLimits);
-      if (wait !== undefined) return tooMany("The API's request rate for this method is exceeded.", wait);
+      if (wait !== undefined) return tooMany("THROTTLED", "The API's request rate for this method is exceeded.", wait);
     }
     if (!route.apiKeyRequired) return undefined;
     const key = decision?.usageIdentifierKey;
     const plan = key ? await planOf(key) : undefined;
-    if (!key || !plan) return problemResponse(403, "No usage plan key for this request.");
+    if (!key || !plan) return { type: "INVALID_API_KEY", status: 403, detail: "No usage plan key for this request." };
     const wait = take(`key:${key}`, plan);
-    if (wait !== undefined) return tooMany("The usage plan's request rate is exceeded.", wait);
+    if (wait !== undefined) return tooMany("THROTTLED", "The usage plan's request rate is exceeded.", wait);
     if (plan.dailyQuota !== undefined) {
       const day = new Date(now()).toISOString().slice(0, 10);
       const used = quotaUsed.get(key);
       const count = used?.day === day ? used.count : 0;
       if (count >= plan.dailyQuota)
-        return tooMany("The usage plan's daily quota is used up.", secondsToUtcMidnight(now()));
+        return tooMany("QUOTA_EXCEEDED", "The usage plan's daily quota is used up.", secondsToUtcMidnight(now()));
       quotaUsed.set(key, { day, count: count + 1 });
     }
     return undefined;

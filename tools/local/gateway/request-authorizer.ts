@@ -67,8 +67,10 @@ export function createRequestAuthorizer(options: RequestAuthorizerOptions) {
     options.authorizers.map((config) => [config.name, Number(resolve(config.ttlSeconds, options.resolveContext))]),
   );
   const cache = new Map<string, { answer: AuthorizerAnswer; expiresAt: number }>();
-  const unauthorized = () => gatewayResponse(api, "UNAUTHORIZED", 401, "A valid bearer token is required.");
-  const failure = (detail: string) => gatewayResponse(api, "AUTHORIZER_FAILURE", 500, detail);
+  const unauthorized = (request: ApiRequest) =>
+    gatewayResponse(api, { type: "UNAUTHORIZED", status: 401, detail: "A valid bearer token is required." }, request);
+  const failure = (request: ApiRequest, detail: string) =>
+    gatewayResponse(api, { type: "AUTHORIZER_FAILURE", status: 500, detail }, request);
 
   function cachedAnswer(key: string): AuthorizerAnswer | undefined {
     const cached = cache.get(key);
@@ -94,17 +96,17 @@ export function createRequestAuthorizer(options: RequestAuthorizerOptions) {
       case "succeeded": {
         const answer = readAuthorizerAnswer(outcome.payload);
         const detail = "The authorizer returned no principalId and policyDocument.";
-        return answer ?? gatewayResponse(api, "AUTHORIZER_CONFIGURATION_ERROR", 500, detail);
+        return answer ?? gatewayResponse(api, { type: "AUTHORIZER_CONFIGURATION_ERROR", status: 500, detail }, request);
       }
       case "failed":
-        if (outcome.error.errorMessage === "Unauthorized") return unauthorized();
-        return failure(`The authorizer failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+        if (outcome.error.errorMessage === "Unauthorized") return unauthorized(request);
+        return failure(request, `The authorizer failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
       case "timed-out":
-        return failure(`The authorizer timed out after ${outcome.timeoutSeconds} s.`);
+        return failure(request, `The authorizer timed out after ${outcome.timeoutSeconds} s.`);
       case "crashed":
-        return failure(`The authorizer process exited (code ${outcome.exitCode}, signal ${outcome.signal}).`);
+        return failure(request, `The authorizer process exited (code ${outcome.exitCode}, signal ${outcome.signal}).`);
       case "streamed":
-        return failure("The authorizer streamed a response; it must return a policy.");
+        return failure(request, "The authorizer streamed a response; it must return a policy.");
     }
   }
 
@@ -114,10 +116,11 @@ export function createRequestAuthorizer(options: RequestAuthorizerOptions) {
     matched: MatchedRoute,
   ): Promise<AuthorizationResult> {
     const config = configs.get(authorizerName);
-    if (!config) return { allowed: false, response: failure(`No authorizer named ${authorizerName} in the template.`) };
+    if (!config)
+      return { allowed: false, response: failure(request, `No authorizer named ${authorizerName} in the template.`) };
     // API Gateway refuses a request that lacks an identity source without calling the authorizer.
     const identity = config.identityHeaders.map((header) => requestHeader(request, header));
-    if (identity.some((value) => !value)) return { allowed: false, response: unauthorized() };
+    if (identity.some((value) => !value)) return { allowed: false, response: unauthorized(request) };
 
     const arn = methodArn({ ...api, method: request.method, path: request.path });
     const cacheKey = JSON.stringify([authorizerName, ...identity]);
@@ -133,7 +136,10 @@ export function createRequestAuthorizer(options: RequestAuthorizerOptions) {
     }
     if (!policyAllowsInvoke(answer.policyDocument, arn)) {
       const detail = "The authorizer's policy does not allow this request.";
-      return { allowed: false, response: gatewayResponse(api, "ACCESS_DENIED", 403, detail) };
+      return {
+        allowed: false,
+        response: gatewayResponse(api, { type: "ACCESS_DENIED", status: 403, detail }, request),
+      };
     }
     return { allowed: true, decision: answer.decision, integrationLatency };
   };

@@ -2,6 +2,7 @@
 import { type Json, type ResolveContext, resolve, resourcesOfType, type Template } from "../template.ts";
 import { regionAndAccount } from "./function-config.ts";
 import { type GatewayHttpResponse, problemResponse } from "./http-response.ts";
+import { type ApiRequest, requestHeader } from "./proxy-event.ts";
 
 export interface RestApi {
   apiId: string;
@@ -27,26 +28,58 @@ export function readRestApi(template: Template, resolveContext: ResolveContext, 
   };
 }
 
-/** Static header values are written `"'value'"` in GatewayResponses; anything else is a mapping we cannot evaluate. */
-function staticHeaders(headers: Record<string, unknown> = {}): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).flatMap(([name, value]) =>
-      typeof value === "string" && /^'.*'$/s.test(value) ? [[name.toLowerCase(), value.slice(1, -1)]] : [],
-    ),
-  );
+/**
+ * The headers of a gateway response: static values are written `"'value'"`, and
+ * `method.request.header.<name>` copies a header of the request (none when the request lacks it).
+ * Any other mapping is one the local gateway cannot evaluate, and is left out.
+ */
+function responseHeaders(headers: Record<string, unknown>, request: ApiRequest | undefined): Record<string, string> {
+  const answered: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string") continue;
+    const copied = /^method\.request\.header\.(.+)$/s.exec(value)?.[1];
+    const headerValue = /^'.*'$/s.test(value)
+      ? value.slice(1, -1)
+      : copied && request
+        ? requestHeader(request, copied)
+        : undefined;
+    if (headerValue !== undefined) answered[name.toLowerCase()] = headerValue;
+  }
+  return answered;
+}
+
+/** An answer the gateway makes itself: one of API Gateway's gateway response types. */
+export interface GatewayRefusal {
+  /** the gateway response type, e.g. `THROTTLED`, `DEFAULT_5XX` */
+  type: string;
+  /** the status when the template does not set one */
+  status: number;
+  /** what went wrong; the template's `$context.error.messageString` */
+  detail: string;
+  /** headers when the template does not customise the type (a computed `Retry-After`, say) */
+  headers?: Record<string, string>;
 }
 
 /**
- * The response API Gateway sends for a gateway response type, customised by the template's
- * `GatewayResponses`, or a problem+json with `status` and `detail` when the template has none.
+ * The response API Gateway sends for a gateway response type: as the template's
+ * `GatewayResponses` customises it (only its headers, as in AWS; `$context.error.messageString` in
+ * the body is the detail, quoted), else a problem+json with `status` and `detail`.
  */
-export function gatewayResponse(api: RestApi, type: string, status: number, detail: string): GatewayHttpResponse {
-  const fallback = problemResponse(status, detail);
+export function gatewayResponse(api: RestApi, refusal: GatewayRefusal, request?: ApiRequest): GatewayHttpResponse {
+  const { type, status, detail, headers } = refusal;
+  const fallback = problemResponse(status, detail, headers);
   const configured = api.gatewayResponses[type];
   if (!configured) return fallback;
+  const template = configured.ResponseTemplates?.["application/json"];
   return {
     statusCode: Number(configured.StatusCode ?? status),
-    headers: { ...fallback.headers, ...staticHeaders(configured.ResponseParameters?.Headers) },
-    body: configured.ResponseTemplates?.["application/json"] ?? fallback.body,
+    headers: {
+      "content-type": "application/problem+json",
+      ...responseHeaders(configured.ResponseParameters?.Headers ?? {}, request),
+    },
+    body:
+      typeof template === "string"
+        ? template.replaceAll("$context.error.messageString", JSON.stringify(detail))
+        : fallback.body,
   };
 }

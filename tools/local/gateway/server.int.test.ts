@@ -159,10 +159,11 @@ describe("the local gateway", () => {
     it("answers the template's 401 without calling the authorizer when there is no token", async () => {
       const callsBefore = authorizerCalls().length;
 
-      const response = await call("/products");
+      const response = await call("/products", { headers: { "X-Correlation-Id": "no-token-1" } });
 
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toBe("Bearer");
+      expect(response.headers.get("x-correlation-id")).toBe("no-token-1");
       expect(await response.json()).toMatchObject({
         title: "Unauthorized",
         detail: "A valid bearer token is required.",
@@ -349,13 +350,7 @@ describe("a local gateway with ReauthorizeEvery 0 and a usage-plan hook", () => 
       resolveContext: fixtureResolveContext(0),
       admit: (route, decision) => {
         hookCalls.push({ decision, path: route.path });
-        return route.path === "/upload"
-          ? {
-              statusCode: 429,
-              headers: { "content-type": "application/json" },
-              body: '{"message":"Too Many Requests"}',
-            }
-          : undefined;
+        return route.path === "/upload" ? { type: "THROTTLED", status: 429, detail: "Too many uploads." } : undefined;
       },
     });
     try {

@@ -11,7 +11,7 @@ import { createLocalLambda, type LocalLambda } from "./local-lambda.ts";
 import { type ApiRequest, buildProxyEvent, type MatchedRoute } from "./proxy-event.ts";
 import { proxyResultToResponse } from "./proxy-result.ts";
 import { type AuthorizerDecision, createRequestAuthorizer } from "./request-authorizer.ts";
-import { readRestApi } from "./rest-api.ts";
+import { type GatewayRefusal, gatewayResponse, readRestApi } from "./rest-api.ts";
 import { matchRoute } from "./routes.ts";
 import { LAMBDA_STREAM_BANDWIDTH, type StreamBandwidthLimits, streamPace } from "./stream-bandwidth.ts";
 
@@ -40,13 +40,13 @@ export interface GatewayOptions {
   streamBandwidth?: StreamBandwidthLimits | false;
   /**
    * Called for every request the authorizer allowed (decision) or that needs no authorizer
-   * (undefined), before the function runs: return a response (a 429 from a usage plan or a
-   * method throttle, say) to answer with it instead.
+   * (undefined), before the function runs: return a refusal (`THROTTLED` by a usage plan or a
+   * method throttle, say) to answer with it, as the template's `GatewayResponses` shape it.
    */
   admit?: (
     route: ApiRoute,
     decision: AuthorizerDecision | undefined,
-  ) => GatewayHttpResponse | undefined | Promise<GatewayHttpResponse | undefined>;
+  ) => GatewayRefusal | undefined | Promise<GatewayRefusal | undefined>;
   /**
    * Routes the gateway answers itself, not part of the API and not in the template (the local
    * stack's `/openapi.json` and `/docs`): return a response to answer, undefined to route as usual.
@@ -85,32 +85,41 @@ function send(res: ServerResponse, { statusCode, headers = {}, body = "" }: Gate
 
 type FailedOutcome = Extract<InvocationOutcome, { status: "failed" | "timed-out" | "crashed" }>;
 
+/** A 502 the gateway answers for a function that failed or answered what it cannot use. */
+const badGateway = (detail: string): GatewayRefusal => ({ type: "DEFAULT_5XX", status: 502, detail });
+
 /** The gateway's answer when an invocation went wrong: 504 for a timeout, 502 otherwise (as API Gateway). */
-function invocationFailure(outcome: FailedOutcome, functionId: string): GatewayHttpResponse {
+function invocationFailure(outcome: FailedOutcome, functionId: string): GatewayRefusal {
   switch (outcome.status) {
     case "failed":
-      return problemResponse(502, `${functionId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+      return badGateway(`${functionId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
     case "timed-out":
-      return problemResponse(504, `${functionId} timed out after ${outcome.timeoutSeconds} s.`);
+      return {
+        type: "INTEGRATION_TIMEOUT",
+        status: 504,
+        detail: `${functionId} timed out after ${outcome.timeoutSeconds} s.`,
+      };
     case "crashed":
-      return problemResponse(
-        502,
+      return badGateway(
         `${functionId}'s process exited during the invocation (code ${outcome.exitCode}, signal ${outcome.signal}).`,
       );
   }
 }
 
-function bufferedResponse(outcome: InvocationOutcome, functionId: string): GatewayHttpResponse {
+/** Renders a refusal of the request being answered, as the template's `GatewayResponses` shape it. */
+type Refuse = (refusal: GatewayRefusal) => GatewayHttpResponse;
+
+function bufferedResponse(outcome: InvocationOutcome, functionId: string, refuse: Refuse): GatewayHttpResponse {
   switch (outcome.status) {
     case "succeeded": {
       const conversion = proxyResultToResponse(outcome.payload);
       if (conversion.ok) return conversion.response;
-      return problemResponse(502, `Malformed Lambda proxy response from ${functionId}: ${conversion.reason}.`);
+      return refuse(badGateway(`Malformed Lambda proxy response from ${functionId}: ${conversion.reason}.`));
     }
     case "streamed":
-      return problemResponse(502, `${functionId} streamed its response, but this route is not RESPONSE_STREAM.`);
+      return refuse(badGateway(`${functionId} streamed its response, but this route is not RESPONSE_STREAM.`));
     default:
-      return invocationFailure(outcome, functionId);
+      return refuse(invocationFailure(outcome, functionId));
   }
 }
 
@@ -124,6 +133,7 @@ function streamTo(
   res: ServerResponse,
   functionId: string,
   bandwidth: StreamBandwidthLimits | undefined,
+  refuse: Refuse,
 ): ResponseStreamSink & { delivered: Promise<void> } {
   const pace = bandwidth && streamPace(bandwidth);
   let queue = Promise.resolve();
@@ -164,7 +174,7 @@ function streamTo(
         res.flushHeaders();
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        send(res, problemResponse(502, `${functionId} sent invalid HttpResponseStream.from metadata: ${reason}`));
+        send(res, refuse(badGateway(`${functionId} sent invalid HttpResponseStream.from metadata: ${reason}`)));
       }
     },
     onChunk(chunk) {
@@ -180,7 +190,7 @@ function streamTo(
 }
 
 /** Finishes a streaming route's response once the invocation is over, if the stream did not. */
-function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome, functionId: string) {
+function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome, functionId: string, refuse: Refuse) {
   if (res.headersSent) {
     // Too late for an error status: cut the chunked body short so the client sees it is incomplete.
     if (!res.writableEnded) res.destroy();
@@ -188,17 +198,18 @@ function finishStreamedResponse(res: ServerResponse, outcome: InvocationOutcome,
   }
   switch (outcome.status) {
     case "succeeded":
-      return send(res, problemResponse(502, `${functionId} is not wrapped in awslambda.streamifyResponse.`));
+      return send(res, refuse(badGateway(`${functionId} is not wrapped in awslambda.streamifyResponse.`)));
     case "streamed":
       return send(
         res,
-        problemResponse(
-          502,
-          `${functionId} sent no status and headers: it never called HttpResponseStream.from, or ended the stream without a write (Lambda sends them with the first write; on AWS this would be a bare 200).`,
+        refuse(
+          badGateway(
+            `${functionId} sent no status and headers: it never called HttpResponseStream.from, or ended the stream without a write (Lambda sends them with the first write; on AWS this would be a bare 200).`,
+          ),
         ),
       );
     default:
-      return send(res, invocationFailure(outcome, functionId));
+      return send(res, refuse(invocationFailure(outcome, functionId)));
   }
 }
 
@@ -220,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const authorize = createRequestAuthorizer({ api, authorizers: authorizers(template), resolveContext, lambda });
 
   async function invokeRoute(request: ApiRequest, matched: MatchedRoute, res: ServerResponse) {
+    const refuse: Refuse = (refusal) => gatewayResponse(api, refusal, request);
     let authorizerContext: Record<string, string | number> | undefined;
     let decision: AuthorizerDecision | undefined;
     if (matched.route.authorizer) {
@@ -230,14 +242,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       authorizerContext = { ...context, principalId, integrationLatency: result.integrationLatency };
     }
     const refusal = await admit?.(matched.route, decision);
-    if (refusal) return send(res, refusal);
+    if (refusal) return send(res, refuse(refusal));
     const event = buildProxyEvent(api, request, matched, authorizerContext);
     const { functionId, streaming } = matched.route;
-    if (!streaming) return send(res, bufferedResponse(await lambda.invoke(functionId, event), functionId));
-    const sink = streamTo(res, functionId, streamBandwidth);
+    if (!streaming) return send(res, bufferedResponse(await lambda.invoke(functionId, event), functionId, refuse));
+    const sink = streamTo(res, functionId, streamBandwidth, refuse);
     const outcome = await lambda.invoke(functionId, event, sink);
     await sink.delivered;
-    finishStreamedResponse(res, outcome, functionId);
+    finishStreamedResponse(res, outcome, functionId, refuse);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -252,15 +264,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const local = await options.localRoutes?.(method, path);
     if (local) return send(res, local);
 
-    const match = matchRoute(routes, method, path);
-    if (match.kind === "not-found") return send(res, problemResponse(404, `No resource matches ${path}.`));
-    if (match.kind === "method-not-allowed") {
-      const allow = match.allowedMethods.join(", ");
-      return send(res, problemResponse(405, `${path} accepts ${allow}.`, { allow }));
-    }
-    const body = await readBody(req);
-    if (!body) return send(res, problemResponse(413, `The request body exceeds ${maxBodyBytes} bytes.`));
-
     const request: ApiRequest = {
       requestId,
       traceId: `Root=1-${Math.floor(receivedAt.getTime() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
@@ -268,12 +271,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       path,
       rawQuery: queryStart === -1 ? "" : rawUrl.slice(queryStart + 1),
       rawHeaders: req.rawHeaders,
-      body,
+      body: Buffer.alloc(0),
       sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
       localPort: req.socket.localPort ?? 0,
       receivedAt,
     };
-    await invokeRoute(request, match, res);
+    const refuse: Refuse = (refusal) => gatewayResponse(api, refusal, request);
+    const match = matchRoute(routes, method, path);
+    if (match.kind === "not-found") {
+      const detail = `No resource matches ${path}.`;
+      return send(res, refuse({ type: "MISSING_AUTHENTICATION_TOKEN", status: 404, detail }));
+    }
+    if (match.kind === "method-not-allowed") {
+      const allow = match.allowedMethods.join(", ");
+      return send(res, problemResponse(405, `${path} accepts ${allow}.`, { allow }));
+    }
+    const body = await readBody(req);
+    if (!body) {
+      const detail = `The request body exceeds ${maxBodyBytes} bytes.`;
+      return send(res, refuse({ type: "REQUEST_TOO_LARGE", status: 413, detail }));
+    }
+    await invokeRoute({ ...request, body }, match, res);
   }
 
   const server = createServer((req, res) => {

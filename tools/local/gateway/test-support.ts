@@ -44,6 +44,7 @@ Resources:
             Headers:
               Content-Type: "'application/problem+json'"
               WWW-Authenticate: "'Bearer'"
+              X-Correlation-Id: method.request.header.X-Correlation-Id
           ResponseTemplates:
             application/json: '{"type":"about:blank","title":"Unauthorized","status":401,"detail":"A valid bearer token is required."}'
         ACCESS_DENIED:
