@@ -1,5 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createTenantCredentials, createTenantDataSource } from "@tenantkit/tenant-context";
+import { activeTenantRegistry } from "@tenantkit/tenant-context/testing";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createAuditStore } from "../../functions/audit/audit-store.ts";
@@ -179,7 +180,7 @@ describe("the local SQS event source (moto)", () => {
       tables: { audit: context.refs.AuditTable as string },
       credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
     });
-    const consumer = createAuditConsumer({ dataSource: data, registry: { get: async () => undefined } });
+    const consumer = createAuditConsumer({ dataSource: data, registry: activeTenantRegistry() });
     const event = (eventId: string) =>
       JSON.stringify({
         version: "0",

@@ -1,9 +1,10 @@
-import type { SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { TenantDataSource } from "../data/tenant-data.ts";
 import type { TenantTable } from "../data/tenant-scoped-table.ts";
 import { TenantIsolationError } from "../http/errors.ts";
-import { activeTenantRegistry, captureOutput } from "../testing/index.ts";
+import type { TenantRecord } from "../registry/tenant-registry.ts";
+import { activeTenantRegistry, captureOutput, tenantRecord } from "../testing/index.ts";
 import type { TenantEvent } from "./tenant-event.ts";
 import { createTenantEventConsumer } from "./tenant-event-consumer.ts";
 
@@ -48,17 +49,10 @@ describe("the tenant event consumer", () => {
         dataSource,
         registry: {
           get: async (tenantId) =>
-            tenantId === "silo"
-              ? {
-                  tenantId,
-                  name: "",
-                  tier: "enterprise",
-                  status: "ACTIVE",
-                  createdAt: "",
-                  updatedAt: "",
-                  tables: { audit: "silo-audit" },
-                }
-              : undefined,
+            tenantRecord({
+              tenantId,
+              ...(tenantId === "silo" && { tier: "enterprise", tables: { audit: "silo-audit" } }),
+            }),
         },
       },
       async (event, { data }) => {
@@ -92,7 +86,7 @@ describe("the tenant event consumer", () => {
   });
 
   it("reports every message of a batch that fails entirely, rather than failing the invocation", async () => {
-    const consume = createTenantEventConsumer({ dataSource, registry: { get: async () => undefined } }, async () => {
+    const consume = createTenantEventConsumer({ dataSource, registry: activeTenantRegistry() }, async () => {
       throw new Error("down");
     });
     const response = await consume({ Records: [record("a", envelope("acme", crypto.randomUUID()))] });
@@ -118,27 +112,81 @@ describe("the tenant event consumer", () => {
     });
   });
 
-  it("logs the tier `none` for a tenant no longer in the registry (its TenantOffboarded, say)", async () => {
+  it("drops the events of a tenant gone or leaving, and those older than their tenant, counting them", async () => {
+    const handled: string[] = [];
+    const records: Record<string, TenantRecord> = {
+      leaving: tenantRecord({ tenantId: "leaving", status: "OFFBOARDING" }),
+      // A new tenant that took an offboarded tenant's id after the event occurred.
+      reused: tenantRecord({ tenantId: "reused", createdAt: "2026-03-01T10:00:02.000Z" }),
+      // Within the clocks' second of tolerance.
+      "just-created": tenantRecord({ tenantId: "just-created", createdAt: "2026-03-01T10:00:01.000Z" }),
+    };
     const output = captureOutput();
+    let response: SQSBatchResponse;
     try {
       const consume = createTenantEventConsumer(
-        { dataSource, registry: { get: async () => undefined } },
-        async (_event, { logger }) => logger.info("audit entry recorded"),
+        { dataSource, registry: { get: async (tenantId) => records[tenantId] } },
+        async (event) => {
+          handled.push(event.tenantId);
+        },
       );
-      await consume({ Records: [record("g", envelope("gone", crypto.randomUUID()))] });
+      response = await consume({
+        Records: ["gone", "leaving", "reused", "just-created"].map((tenantId) =>
+          record(tenantId, envelope(tenantId, crypto.randomUUID())),
+        ),
+      });
     } finally {
       output.restore();
     }
-    expect(output.lines().find((line) => line.message === "audit entry recorded")).toMatchObject({
-      tenant_id: "gone",
-      tier: "none",
-    });
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(handled).toEqual(["just-created"]);
+    expect(output.lines().filter((line) => line.message === "event dropped")).toEqual([
+      expect.objectContaining({ tenant_id: "gone", tier: "none", reason: "its tenant is not in the registry" }),
+      expect.objectContaining({ tenant_id: "leaving", reason: "its tenant is being offboarded" }),
+      expect.objectContaining({ tenant_id: "reused", reason: "it occurred before its tenant was created" }),
+    ]);
+    expect(output.lines().find((line) => line._aws)).toMatchObject({ EventsDropped: 3, EventsProcessed: 4 });
+  });
+
+  it("defers the events of a tenant being onboarded or migrated: they fail their delivery and come again", async () => {
+    let handled = 0;
+    const output = captureOutput();
+    let response: SQSBatchResponse;
+    try {
+      const consume = createTenantEventConsumer(
+        {
+          dataSource,
+          registry: {
+            get: async (tenantId) => tenantRecord({ tenantId, status: tenantId === "new" ? "PENDING" : "MIGRATING" }),
+          },
+        },
+        async () => {
+          handled += 1;
+        },
+      );
+      response = await consume({
+        Records: [
+          record("p", envelope("new", crypto.randomUUID())),
+          record("m", envelope("moving", crypto.randomUUID())),
+        ],
+      });
+    } finally {
+      output.restore();
+    }
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "p" }, { itemIdentifier: "m" }]);
+    expect(handled).toBe(0);
+    expect(output.lines().filter((line) => line.message === "event deferred; it will be delivered again")).toEqual([
+      expect.objectContaining({ tenant_id: "new", level: "INFO", reason: "its tenant is PENDING" }),
+      expect.objectContaining({ tenant_id: "moving", level: "INFO", reason: "its tenant is MIGRATING" }),
+    ]);
   });
 
   it("logs an isolation violation while handling an event as a security event, with its reason", async () => {
     const output = captureOutput();
     try {
-      const consume = createTenantEventConsumer({ dataSource, registry: { get: async () => undefined } }, async () => {
+      const consume = createTenantEventConsumer({ dataSource, registry: activeTenantRegistry() }, async () => {
         throw new TenantIsolationError("item of tenant globex read for acme");
       });
       const response = await consume({ Records: [record("v", envelope("acme", crypto.randomUUID()))] });

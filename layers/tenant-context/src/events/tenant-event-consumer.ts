@@ -7,7 +7,7 @@ import { tenantDataCredentials } from "../data/tenant-credentials.ts";
 import { createTenantDataSource, type TenantData, type TenantDataSource } from "../data/tenant-data.ts";
 import { logFailure, logger } from "../observability/logger.ts";
 import { MetricUnit, metrics, NO_TIER } from "../observability/metrics.ts";
-import { createTenantRegistry, type TenantRegistry } from "../registry/tenant-registry.ts";
+import { createTenantRegistry, type TenantRecord, type TenantRegistry } from "../registry/tenant-registry.ts";
 import { MalformedEventError, readTenantEvent, type TenantEvent } from "./tenant-event.ts";
 
 /**
@@ -31,6 +31,39 @@ export interface TenantEventConsumerOptions {
 
 export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
+/**
+ * How long before its tenant's creation an event may say it occurred: the publishers' clocks and
+ * the control plane's are all kept by Amazon Time Sync (as for tokens, `token-revocations.ts`).
+ */
+const CREATED_AT_TOLERANCE_MS = 1000;
+
+/** An event that must wait until its tenant is ready: it fails its delivery, and comes again. */
+class EventDeferredError extends Error {}
+
+/**
+ * Why an event is not for its tenant's data as the registry has it now, if it is not:
+ * - `drop`: the tenant is gone or leaving (its data is deleted, or being deleted), or the event is
+ *   older than the tenant. An offboarded tenant's id is free again: a late event of the old tenant
+ *   (its own `TenantOffboarded`, one still in the queue, an outbox record swept up late) must not
+ *   land in the data of a new tenant that took the id.
+ * - `defer`: the tenant is being onboarded, or its data is moving between pooled and dedicated
+ *   tables; what the handler wrote now would be left behind.
+ */
+export function eventRefusal(
+  record: TenantRecord | undefined,
+  event: Pick<TenantEvent, "occurredAt">,
+): { drop: string } | { defer: string } | undefined {
+  if (!record) return { drop: "its tenant is not in the registry" };
+  if (record.status === "OFFBOARDING") return { drop: "its tenant is being offboarded" };
+  const createdAt = Date.parse(record.createdAt);
+  if (!Number.isFinite(createdAt)) return { drop: "its tenant's record has no creation time" };
+  if (Date.parse(event.occurredAt) < createdAt - CREATED_AT_TOLERANCE_MS) {
+    return { drop: "it occurred before its tenant was created" };
+  }
+  if (record.status === "PENDING" || record.status === "MIGRATING") return { defer: `its tenant is ${record.status}` };
+  return undefined;
+}
+
 function parseBody(record: SQSRecord): TenantEvent {
   let envelope: unknown;
   try {
@@ -45,7 +78,10 @@ function parseBody(record: SQSRecord): TenantEvent {
  * Creates the Lambda handler of an SQS event source that carries Tenantkit events. Each message
  * is checked against the event contract; `handle` then runs with a data client bound to the
  * event's tenant (STS session tagged with that tenant, key checks in process), the tenant id
- * coming from the event, which only Tenantkit's own services publish. Records are processed in
+ * coming from the event, which only Tenantkit's own services publish. An event whose tenant is
+ * gone or leaving, or older than its tenant, is dropped (logged, counted as `EventsDropped`); one
+ * whose tenant is being onboarded or migrated fails its delivery, to come again (`eventRefusal`).
+ * Records are processed in
  * parallel with Powertools Batch and failures are reported per message (`batchItemFailures`,
  * the event source needs `FunctionResponseTypes: [ReportBatchItemFailures]`), so only failed
  * messages return to the queue; a message that never succeeds ends in the dead-letter queue
@@ -68,6 +104,7 @@ export function createTenantEventConsumer(
     });
   const registry = options.registry ?? createTenantRegistry({ tableName: requireEnv("TENANTS_TABLE") });
   const processor = new BatchProcessor(EventType.SQS);
+  let dropped = 0;
 
   async function handleRecord(record: SQSRecord): Promise<void> {
     const receiveCount = record.attributes?.ApproximateReceiveCount;
@@ -92,17 +129,26 @@ export function createTenantEventConsumer(
         event_type: event.type,
       },
     });
+    const messageKeys = { message_id: record.messageId, receive_count: receiveCount };
     try {
-      // Silo tenants may have dedicated tables; a tenant that is gone (offboarded) has pooled ones.
-      const record = await registry.get(event.tenantId);
+      // Silo tenants have dedicated tables.
+      const tenant = await registry.get(event.tenantId);
       // A tenant already removed from the registry (its `TenantOffboarded`) has no tier any more.
-      eventLogger.appendPersistentKeys({ tier: record?.tier ?? NO_TIER });
-      await handle(event, { data: dataSource.forTenant(event.tenantId, record?.tables), logger: eventLogger });
+      eventLogger.appendPersistentKeys({ tier: tenant?.tier ?? NO_TIER });
+      const refusal = eventRefusal(tenant, event);
+      if (refusal && "defer" in refusal) throw new EventDeferredError(refusal.defer);
+      if (refusal) {
+        dropped += 1;
+        eventLogger.info("event dropped", { ...messageKeys, reason: refusal.drop });
+        return;
+      }
+      await handle(event, { data: dataSource.forTenant(event.tenantId, tenant?.tables), logger: eventLogger });
     } catch (error) {
-      logFailure(eventLogger, "event not processed; it will be delivered again", error, {
-        message_id: record.messageId,
-        receive_count: receiveCount,
-      });
+      if (error instanceof EventDeferredError) {
+        eventLogger.info("event deferred; it will be delivered again", { ...messageKeys, reason: error.message });
+      } else {
+        logFailure(eventLogger, "event not processed; it will be delivered again", error, messageKeys);
+      }
       throw error;
     }
   }
@@ -110,6 +156,7 @@ export function createTenantEventConsumer(
   return async function consumeTenantEvents(event, context) {
     logger.resetKeys();
     if (context) logger.addContext(context);
+    dropped = 0;
     try {
       const response = await processPartialResponse(event, handleRecord, processor, {
         ...(context && { context }),
@@ -118,6 +165,7 @@ export function createTenantEventConsumer(
       const failed = response.batchItemFailures.length;
       metrics.addMetric("EventsProcessed", MetricUnit.Count, event.Records.length - failed);
       metrics.addMetric("EventsFailed", MetricUnit.Count, failed);
+      metrics.addMetric("EventsDropped", MetricUnit.Count, dropped);
       return response;
     } finally {
       metrics.publishStoredMetrics();
