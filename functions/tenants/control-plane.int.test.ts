@@ -35,7 +35,11 @@ import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-
 import { InjectedFaultError, ONBOARDING_STEPS, onboardTenant } from "./use-cases/onboard-tenant.ts";
 
 const { context } = inject("localAws");
-const env = functionEnvironment(loadTemplate(), context, "TenantsFunction");
+// No container caches a tenant record here: the waits for cached copies to expire are none.
+const env = {
+  ...functionEnvironment(loadTemplate(), context, "TenantsFunction"),
+  TENANT_REGISTRY_MAX_AGE_SECONDS: "0",
+};
 const controlPlane = createControlPlane(env);
 const stage = context.parameters.Stage as string;
 const stack = context.pseudo["AWS::StackName"] as string;
@@ -180,30 +184,42 @@ describe("offboarding on moto", () => {
     const store = createProductStore(data.forTenant(req.tenantId, record.tables).table("products"));
     await createProduct(store, { name: "kept in the export", priceCents: 1, currency: "EUR", stock: 1 });
     await createTokenRevocations({ tableName: context.refs.TenantsTable as string }).revokeUser(req.tenantId, "gone");
-    // A stored answer of an idempotent request: the layer's bookkeeping, deleted but not exported.
-    const idempotency = context.refs.IdempotencyTable as string;
-    await dynamodb.send(
-      new PutItemCommand({ TableName: idempotency, Item: { tenantId: { S: req.tenantId }, id: { S: "requests#k1" } } }),
-    );
-    const idempotencyRecords = async () =>
-      (
-        await dynamodb.send(
-          new QueryCommand({
-            TableName: idempotency,
-            KeyConditionExpression: "tenantId = :t",
-            ExpressionAttributeValues: { ":t": { S: req.tenantId } },
-          }),
-        )
-      ).Count;
-    expect(await idempotencyRecords()).toBe(1);
+    // The layer's bookkeeping, deleted but not exported: a stored answer of an idempotent request,
+    // and an event waiting in the outbox.
+    const bookkeeping = [
+      [context.refs.IdempotencyTable as string, { id: { S: "requests#k1" } }],
+      [context.refs.OutboxTable as string, { eventId: { S: crypto.randomUUID() }, shard: { S: "0" } }],
+    ] as const;
+    for (const [table, key] of bookkeeping) {
+      await dynamodb.send(new PutItemCommand({ TableName: table, Item: { tenantId: { S: req.tenantId }, ...key } }));
+    }
+    const bookkeepingRecords = async () => {
+      let count = 0;
+      for (const [table] of bookkeeping) {
+        const query = new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "tenantId = :t",
+          ExpressionAttributeValues: { ":t": { S: req.tenantId } },
+        });
+        count += (await dynamodb.send(query)).Count ?? 0;
+      }
+      return count;
+    };
+    expect(await bookkeepingRecords()).toBe(2);
 
     const lines: ExportLine[] = [];
+    // The export waits, after the tenant's line, until no container can admit the tenant any more.
+    let linesWhenSettled: number | undefined;
+    const settle = async () => {
+      linesWhenSettled = lines.length;
+    };
     for await (const line of exportAndDeleteTenant(
-      controlPlane.offboarding,
+      { ...controlPlane.offboarding, settle },
       await startOffboarding(controlPlane.onboarding.records, req.tenantId),
     )) {
       lines.push(line);
     }
+    expect(linesWhenSettled).toBe(1);
     expect(lines[0]).toMatchObject({ type: "tenant", record: { tenantId: req.tenantId } });
     // The layer's bookkeeping of revoked tokens is not the tenant's data.
     expect(lines[0]).not.toHaveProperty("record.revokedTokens");
@@ -216,7 +232,7 @@ describe("offboarding on moto", () => {
     expect(lines.at(-1)).toEqual({ type: "deleted", tenantId: req.tenantId, items: 2 });
     expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
     // A tenant that takes this id later must not be answered from this one's records.
-    expect(await idempotencyRecords()).toBe(0);
+    expect(await bookkeepingRecords()).toBe(0);
     await expect(startOffboarding(controlPlane.onboarding.records, req.tenantId)).rejects.toBeInstanceOf(NotFoundError);
   });
 

@@ -20,8 +20,11 @@ import type { ChangeTierDeps } from "./use-cases/change-tier.ts";
 import type { OffboardingDeps } from "./use-cases/offboard-tenant.ts";
 import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./use-cases/onboard-tenant.ts";
 
-/** The layer's records of idempotent requests (`IDEMPOTENCY_TABLE`), keyed by tenant like its data. */
-const IDEMPOTENCY_TABLE_NAME = "idempotency";
+/**
+ * The layer's records of a tenant besides its data, keyed by tenant like it: idempotent requests'
+ * (`IDEMPOTENCY_TABLE`) and events waiting in the outbox (`OUTBOX_TABLE`). Offboarding deletes them.
+ */
+const BOOKKEEPING_TABLE_VARIABLES = { idempotency: "IDEMPOTENCY_TABLE", outbox: "OUTBOX_TABLE" } as const;
 
 /**
  * Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env
@@ -60,9 +63,11 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   ) as Record<string, string>;
   const users = requireEnv("USERS_TABLE", env);
   const usage = requireEnv("USAGE_TABLE", env);
-  const idempotency = requireEnv("IDEMPOTENCY_TABLE", env);
+  const bookkeepingTables = Object.fromEntries(
+    Object.entries(BOOKKEEPING_TABLE_VARIABLES).map(([name, variable]) => [name, requireEnv(variable, env)]),
+  ) as Record<string, string>;
   const dataSource = createTenantDataSource({
-    tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage, [IDEMPOTENCY_TABLE_NAME]: idempotency },
+    tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage, ...bookkeepingTables },
     // The container's sessions, shared with the tenant context of the same function.
     credentials: tenantDataCredentials(requireEnv("TENANT_DATA_ROLE_ARN", env)),
   });
@@ -89,7 +94,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
     dataSource,
     tableNames: [...Object.keys(dataTables), "users", USAGE_TABLE_NAME],
   });
-  const bookkeeping = createTenantDataAdmin({ dataSource, tableNames: [IDEMPOTENCY_TABLE_NAME] });
+  const bookkeeping = createTenantDataAdmin({ dataSource, tableNames: Object.keys(bookkeepingTables) });
   const settleSeconds = registryMaxAgeSeconds(env);
 
   const withEvents = (events: LifecycleEvents | undefined): ControlPlane => ({
@@ -133,6 +138,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       ...(events && { events }),
       bookkeeping,
       users: (tenantId) => directory(tenantId).all(),
+      settle: () => sleep(settleSeconds * 1000),
     },
     forRequest: (correlationId, userId) => withEvents(eventsFor(correlationId, userId)),
   });

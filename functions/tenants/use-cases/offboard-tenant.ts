@@ -27,6 +27,12 @@ export interface OffboardingDeps {
   events?: LifecycleEvents;
   /** the tenant's user directory: each user's id (to delete them in Cognito) */
   users(tenantId: string): AsyncGenerator<{ userId: string }>;
+  /**
+   * Waits until no container trusts a copy of the record from before it said OFFBOARDING (the
+   * registry's max age). Until then a container may still admit the tenant's requests and events,
+   * and what they wrote after the deletes would outlive the tenant, for a tenant that takes the id.
+   */
+  settle?: () => Promise<void>;
 }
 
 /** One line of the offboarding stream. */
@@ -52,7 +58,8 @@ export async function startOffboarding(
 }
 
 /**
- * 2. Stream the record and every item of every data table (the export comes before any delete).
+ * 2. Stream the record; wait until no container admits the tenant any more (`settle`); stream every
+ *    item of every data table (the export comes before any delete, and after the last write).
  * 3. Delete the users (Cognito: by id, the tenant's own only), the items, the layer's bookkeeping
  *    (idempotency records), the secrets, the dedicated key and tables, the record.
  * 4. Publish `TenantOffboarded` and end the stream with a `deleted` line.
@@ -62,6 +69,8 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
   // Its revoked tokens are the layer's bookkeeping, of no use to the tenant once it is gone.
   const { revokedTokens: _revokedTokens, ...exported } = record;
   yield { type: "tenant", record: exported };
+  // A client that goes away meanwhile stops the export at its next line, before any delete.
+  await deps.settle?.();
   let items = 0;
   for (const table of deps.data.tableNames) {
     for await (const item of deps.data.items(tenantId, table, tables)) {
