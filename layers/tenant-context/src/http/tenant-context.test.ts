@@ -14,6 +14,7 @@ import {
   activeTenantRegistry,
   type CapturedOutput,
   captureOutput,
+  fixedAppConfig,
   refusingVerifier,
   restProxyEvent,
   testUserPool,
@@ -316,6 +317,37 @@ describe("tenantContext quota", () => {
 
   /** As `handle()` of hono/aws-lambda binds it: the whole answer is read once the app returns. */
   const buffered = { ...authorizerEvent(), lambdaContext: { awsRequestId: "req-7" } };
+
+  it("counts against the quota of the record's tier, not one an authorizer decision cached before a tier change", async () => {
+    const usage = usageTable(false);
+    const app = new Hono<TenantEnv>();
+    app.use(
+      tenantContext({
+        dataSource: { forTenant: () => ({ table: () => usage.table }) },
+        verifier: refusingVerifier(),
+        registry: activeTenantRegistry({ tier: "basic" }),
+        config: fixedAppConfig({ tiers: { basic: { tenantDailyQuota: 5 } } }),
+        metering: true,
+      }),
+    );
+    app.post("/things", (c) => c.json({ created: true }, 201));
+    const event = authorizerEvent().event;
+    const premiumDecision = { ...event.requestContext.authorizer, dailyQuota: "1000000" };
+
+    const res = await app.request(
+      "/things",
+      { method: "POST" },
+      {
+        event: { requestContext: { ...event.requestContext, authorizer: premiumDecision } },
+      },
+    );
+
+    expect(res.status).toBe(201);
+    expect(usage.update).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.objectContaining({ values: expect.objectContaining({ ":quota": 5 }) }),
+    );
+  });
 
   it("counts a read while it runs, and answers it when the count allows", async () => {
     const { app, handled, update } = meteredApp(false);

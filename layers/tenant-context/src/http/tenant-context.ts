@@ -112,14 +112,9 @@ export interface TenantContextOptions {
 export const USAGE_TABLE_NAME = "tenant-usage";
 
 /** Counts the request against the tenant's daily quota (429 past it). */
-async function meter(
-  usage: TenantTable,
-  record: TenantRecord,
-  quotaFromAuthorizer: number | undefined,
-  config: () => AppConfig,
-): Promise<void> {
-  const quota =
-    record.dailyQuota ?? quotaFromAuthorizer ?? (await tierSettings(config(), record.tier)).tenantDailyQuota;
+async function meter(usage: TenantTable, record: TenantRecord, config: () => AppConfig): Promise<void> {
+  // The record's, not the authorizer's: API Gateway may serve a decision cached before a tier change.
+  const quota = record.dailyQuota ?? (await tierSettings(config(), record.tier)).tenantDailyQuota;
   try {
     await countRequest(usage, quota);
   } catch (error) {
@@ -158,12 +153,6 @@ function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller |
     tenant: { id: tenantId, tier, userId, roles: rolesFromGroups(String(roles ?? "").split(",")) },
     issuedAt: Number.isSafeInteger(issuedAt) ? issuedAt : undefined,
   };
-}
-
-/** The daily quota the authorizer looked up, if the request came through it. */
-function quotaFromAuthorizer(event: APIGatewayProxyEvent | undefined): number | undefined {
-  const quota = Number(event?.requestContext?.authorizer?.dailyQuota);
-  return Number.isSafeInteger(quota) && quota > 0 ? quota : undefined;
 }
 
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
@@ -268,9 +257,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       refuseUnlessAdmitted(record, tenant);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);
-      const counted = metering
-        ? meter(data.table(USAGE_TABLE_NAME), record, quotaFromAuthorizer(c.env?.event), config)
-        : undefined;
+      const counted = metering ? meter(data.table(USAGE_TABLE_NAME), record, config) : undefined;
       // A read answered whole (under `handle()`) runs while it is being counted: its latency loses
       // a DynamoDB round trip, and if the count refuses it, its answer is dropped for the 429. A
       // write, or a streamed answer (which cannot be taken back once begun), waits for the count.
