@@ -173,6 +173,24 @@ describe("createTenantScopedTable", () => {
     },
   );
 
+  it.each([
+    [
+      "batchGet UnprocessedKeys",
+      { UnprocessedKeys: { [tableName]: { Keys: [{ tenantId: "globex", productId: "p9" }] } } },
+      (t: TenantTable) => t.batchGet([{ productId: "p9" }]),
+    ],
+    [
+      "batchWrite UnprocessedItems",
+      { UnprocessedItems: { [tableName]: [{ PutRequest: { Item: globexItem } }] } },
+      (t: TenantTable) => t.batchWrite({ puts: [{ productId: "p9" }] }),
+    ],
+  ] as const)("%s naming another tenant is a violation, never sent again", async (_, output, call) => {
+    const { client, sent } = recordingClient(output);
+    const table = createTenantScopedTable({ client, tableName, tenantId: "acme" });
+    await expectViolation(call(table), /named another tenant's partition/);
+    expect(sent).toHaveLength(1);
+  });
+
   it.each<[string, (table: TenantTable, values: Item) => Promise<unknown>]>([
     ["query", (t, values) => t.query({ values })],
     ["put", (t, values) => t.put({ productId: "p1" }, { condition: "attribute_not_exists(productId)", values })],

@@ -331,16 +331,23 @@ export function createTenantScopedTable(options: {
           new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: opts?.consistent } } }),
         );
         found.push(...(Responses?.[tableName] ?? []).map((item) => guard.unscope<T>(item, "batch get")));
-        pending = (UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
+        // What comes back to be sent again is checked as what went out was.
+        pending = ((UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[]).map((key) => guard.scope(key, "batch get"));
       }
       return found;
     },
 
     async batchWrite({ puts = [], deletes = [] }) {
       if (puts.length + deletes.length > 25) throw new RangeError("batchWrite takes at most 25 writes");
+      type WriteRequest = { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } };
+      // What comes back unprocessed, to be sent again, is checked as what went out first was.
+      const scoped = ({ PutRequest, DeleteRequest }: WriteRequest): WriteRequest =>
+        PutRequest
+          ? { PutRequest: { Item: guard.scope(PutRequest.Item, "batch put") } }
+          : { DeleteRequest: { Key: guard.scope(DeleteRequest?.Key ?? {}, "batch delete") } };
       let pending = [
-        ...puts.map((item) => ({ PutRequest: { Item: guard.scope(item, "batch put") } })),
-        ...deletes.map((key) => ({ DeleteRequest: { Key: guard.scope(key, "batch delete") } })),
+        ...puts.map((item) => scoped({ PutRequest: { Item: item } })),
+        ...deletes.map((key) => scoped({ DeleteRequest: { Key: key } })),
       ];
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > BATCH_RETRIES) throw new Error(`batchWrite on ${tableName}: writes left unprocessed`);
@@ -348,7 +355,7 @@ export function createTenantScopedTable(options: {
         const { UnprocessedItems } = await client.send(
           new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
         );
-        pending = (UnprocessedItems?.[tableName] ?? []) as typeof pending;
+        pending = ((UnprocessedItems?.[tableName] ?? []) as WriteRequest[]).map(scoped);
       }
     },
   };
