@@ -335,4 +335,9 @@ describe("toProblemError", () => {
     const conflict = new TransactionConflictException({ message: "conflict", $metadata: {} });
     expect(toProblemError(conflict).status).toBe(503);
   });
+
+  it("takes STS throttling a tenant's AssumeRole (its error is named `Throttling`) for a dependency's refusal: 503", () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "Throttling", $fault: "client" });
+    expect(toProblemError(throttled).status).toBe(503);
+  });
 });

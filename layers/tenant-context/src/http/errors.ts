@@ -180,6 +180,8 @@ export class TenantIsolationError extends ProblemError {
 const RETRYABLE_AWS_ERRORS = new Set([
   "ProvisionedThroughputExceededException",
   "ThrottlingException",
+  // STS (AssumeRole for a tenant's data session) and other query-protocol services
+  "Throttling",
   "RequestLimitExceeded",
   // a write that met a transaction in flight on the same item
   "TransactionConflictException",

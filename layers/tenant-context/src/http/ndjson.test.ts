@@ -87,4 +87,24 @@ describe("ndjsonResponse", () => {
     const logged = errors.mock.calls.map(([chunk]) => String(chunk)).join("");
     expect(logged).not.toContain("streamed response failed");
   });
+
+  it("logs a failure of the source that comes after the client went away (a step half done)", async () => {
+    const errors = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    let fail = (_error: Error) => {};
+    async function* failing() {
+      yield 1;
+      await new Promise<void>((_resolve, reject) => {
+        fail = reject;
+      });
+    }
+    const reader = (await app(failing()).request("/export")).body?.getReader();
+    await reader?.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    const cancelled = reader?.cancel();
+    fail(new Error("a delete failed half way"));
+    await cancelled;
+    const logged = errors.mock.calls.map(([chunk]) => String(chunk)).join("");
+    expect(logged).toContain("streamed response failed after its client went away");
+    expect(logged).toContain("a delete failed half way");
+  });
 });

@@ -37,7 +37,8 @@ export function ndjsonResponse(c: Context, lines: AsyncIterable<unknown>): Respo
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
       } catch (error) {
-        if (cancelled) return;
+        // Nobody reads the answer any more, but what its source was doing failed: say so.
+        if (cancelled) return logFailure(logger, "streamed response failed after its client went away", error);
         logFailure(logger, "streamed response failed", error);
         controller.error(error);
       }
