@@ -175,6 +175,38 @@ describe("tenant data role", () => {
   });
 });
 
+describe("event publishers", () => {
+  /** Every statement of a function's own policies and of the managed policies that allows PutEvents. */
+  const putEvents = [
+    ...ids("AWS::Serverless::Function").flatMap((id) =>
+      (resources[id]?.Properties.Policies ?? []).flatMap((policy: Json) =>
+        "EventBridgePutEventsPolicy" in policy ? [[id, policy]] : (policy.Statement ?? []).map((s: Json) => [id, s]),
+      ),
+    ),
+    ...ids("AWS::IAM::ManagedPolicy").flatMap((id) =>
+      resources[id]?.Properties.PolicyDocument.Statement.map((s: Json) => [id, s]),
+    ),
+  ].filter(
+    ([, statement]) => "EventBridgePutEventsPolicy" in statement || actionsOf(statement).includes("events:PutEvents"),
+  );
+
+  it("may each publish only as their own service (events:source), since the audit consumer trusts the source", () => {
+    expect(putEvents.map(([id]) => id).sort()).toEqual([
+      "ControlPlanePolicy",
+      "OrdersFunction",
+      "OutboxSweeperFunction",
+    ]);
+    const sources = Object.fromEntries(
+      putEvents.map(([id, statement]) => [id, [statement.Condition?.StringEquals?.["events:source"]].flat()]),
+    );
+    expect(sources).toEqual({
+      ControlPlanePolicy: ["tenantkit.tenants"],
+      OrdersFunction: ["tenantkit.orders"],
+      OutboxSweeperFunction: ["tenantkit.orders"],
+    });
+  });
+});
+
 describe("Cognito pre-token-generation trigger", () => {
   const [poolId] = ids("AWS::Cognito::UserPool");
   const lambdaConfig = resources[poolId as string]?.Properties.LambdaConfig;
