@@ -415,6 +415,35 @@ describe("tenantContext logs", () => {
     }
   });
 
+  it("names the caller the authorizer named, in the lines and metrics of a request the registry could not answer", async () => {
+    const app = new Hono<TenantEnv>();
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ProvisionedThroughputExceededException" });
+    app.use(
+      tenantContext({
+        dataSource: noData,
+        verifier: refusingVerifier(),
+        registry: {
+          get: async () => {
+            throw throttled;
+          },
+        },
+      }),
+    );
+    app.get("/things", (c) => c.text("never"));
+
+    const res = await app.request("/things", {}, authorizerEvent());
+    await res.text();
+
+    expect(res.status).toBe(503);
+    expect(logs().find((line) => line.level === "ERROR")).toMatchObject({
+      tenant_id: "acme",
+      tier: "premium",
+      user_id: "user-9",
+      correlation_id: "req-7",
+    });
+    expect(emf()).toEqual([expect.objectContaining({ tier: "premium", tenantId: "acme", ServerErrors: 1 })]);
+  });
+
   it("never writes the token or the Authorization header, even at DEBUG", async () => {
     logger.setLogLevel("DEBUG");
     const res = await buildApp().request(

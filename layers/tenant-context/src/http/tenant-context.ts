@@ -246,8 +246,12 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
     if (previousStream) await settleAbandonedStream();
     const { startedAt, correlationId } = beginRequest(c);
     let tenant: Tenant | undefined;
+    /** the caller before the registry confirms it; its tier is known only when the authorizer named it */
+    let claimed: { tenant: Tenant; tierKnown: boolean } | undefined;
     try {
-      const caller = callerFromAuthorizer(c.env?.event) ?? (await callerFromToken(c, verifier()));
+      const authorized = callerFromAuthorizer(c.env?.event);
+      const caller = authorized ?? (await callerFromToken(c, verifier()));
+      claimed = { tenant: caller.tenant, tierKnown: authorized !== undefined };
       const record = await currentRecord(registry(), caller.tenant.id);
       // The registry, not a cached authorizer decision, is authoritative for the tier and revocations.
       tenant = { ...caller.tenant, tier: record.tier };
@@ -268,6 +272,13 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       await next();
       if (countAlongside) await refusedAfterAll(c, counted);
     } catch (error) {
+      // A failure before the registry answered (an outage, say) is still the caller's: in its log
+      // lines, and in its tier's metrics when the authorizer named the tier (a token does not).
+      if (!tenant && claimed) {
+        const { tenant: who, tierKnown } = claimed;
+        logger.appendKeys({ tenant_id: who.id, user_id: who.userId, ...(tierKnown && { tier: who.tier }) });
+        if (tierKnown) tenant = who;
+      }
       // Answered here rather than by the app's onError, so that these requests are in the metrics too.
       c.res = errorResponse(error, c);
     }
