@@ -30,6 +30,20 @@ describe("requestOf", () => {
     expect(request.headers.get("accept")).toBe("application/json, text/plain");
   });
 
+  it("takes a Host that is not a host for none: it neither moves the path nor fails the request", () => {
+    for (const domainName of ["x/y", "a b", "x?", "x#"]) {
+      const url = new URL(requestOf(restEvent({ requestContext: { domainName } as never })).url);
+      expect({ domainName, host: url.host, path: url.pathname }).toEqual({
+        domainName,
+        host: "localhost",
+        path: "/products",
+      });
+    }
+    expect(new URL(requestOf(restEvent({ requestContext: { domainName: "127.0.0.1:3000" } as never })).url).host).toBe(
+      "127.0.0.1:3000",
+    );
+  });
+
   it("falls back to the single-value maps when the multi-value ones are absent", () => {
     const request = requestOf(
       restEvent({
@@ -125,6 +139,29 @@ describe("streamHandle", () => {
     expect(line).toMatchObject({ level: "WARN", message: "the request could not be read", correlation_id: "req-1" });
     expect(line).not.toHaveProperty("tenant_id");
     expect(line).not.toHaveProperty("user_id");
+  });
+
+  it("counts a request it could not read for the caller the authorizer named, whose keys its line carries", async () => {
+    const app = new Hono().get("/products", (c) => c.text("listed"));
+    const authorizer = { tenantId: "acme", tier: "premium", userId: "user-9", roles: "tenant-user" };
+    const output = captureOutput();
+    try {
+      await invoke(
+        app,
+        restEvent({
+          body: "{}",
+          requestContext: { requestId: "req-2", domainName: "api.test", authorizer } as never,
+        }),
+      );
+    } finally {
+      output.restore();
+      logger.resetKeys();
+    }
+    const line = output.lines().find((l) => l.message === "the request could not be read");
+    expect(line).toMatchObject({ tenant_id: "acme", tier: "premium", user_id: "user-9", correlation_id: "req-2" });
+    expect(output.lines().filter((l) => l._aws)).toEqual([
+      expect.objectContaining({ tier: "premium", tenantId: "acme", Requests: 1, ClientErrors: 1 }),
+    ]);
   });
 
   it("answers 400 problem+json naming a header no request can carry, without running the app", async () => {

@@ -10,8 +10,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaCont
 import type { Hono } from "hono";
 import { CORRELATION_HEADER, eventCorrelationId } from "../observability/correlation.ts";
 import { beginRequestLog, isLoggedFailure, logFailure, logger } from "../observability/logger.ts";
+import { NO_TIER, publishRequestMetrics } from "../observability/metrics.ts";
 import { problemResponse, toProblemError, ValidationError } from "./errors.ts";
-import { type LambdaBindings, settleAbandonedStream } from "./tenant-context.ts";
+import { authorizedCaller, type LambdaBindings, settleAbandonedStream } from "./tenant-context.ts";
 
 /** What `awslambda.streamifyResponse` hands the handler: a writable stream to the client. */
 type ResponseStream = NodeJS.WritableStream;
@@ -163,16 +164,27 @@ async function answerTo(
   context: LambdaContext,
   env: LambdaBindings,
 ): Promise<Response> {
+  const startedAt = performance.now();
   let request: Request;
   try {
     request = requestOf(event);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    // The app never runs, so nothing else sets this invocation's keys: none of the last one's stay.
+    // The app never runs, so nothing else sets this invocation's keys (none of the last one's stay)
+    // or counts the request: both are done here, for the caller the authorizer named, if it did.
     const correlationId = eventCorrelationId(event);
     beginRequestLog(correlationId, context);
+    const caller = authorizedCaller(event);
+    if (caller) logger.appendKeys({ tenant_id: caller.id, tier: caller.tier, user_id: caller.userId });
     logger.warn("the request could not be read", { errors: error.errors });
-    return problemResponse(error, { [CORRELATION_HEADER]: correlationId });
+    const problem = problemResponse(error, { [CORRELATION_HEADER]: correlationId });
+    publishRequestMetrics({
+      tenantId: caller?.id,
+      tier: caller?.tier ?? NO_TIER,
+      status: problem.status,
+      latencyMs: performance.now() - startedAt,
+    });
+    return problem;
   }
   try {
     return await app.fetch(request, env);
@@ -195,6 +207,9 @@ function appendHeader(headers: Headers, name: string, value: string): void {
     ]);
   }
 }
+
+/** A host name or address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Methods whose requests Fetch refuses to give a body. */
 const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
@@ -221,7 +236,10 @@ export function requestOf(event: APIGatewayProxyEvent): Request {
   } else {
     for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) query.append(name, value ?? "");
   }
-  const host = event.requestContext?.domainName ?? headers.get("host") ?? "localhost";
+  const given = event.requestContext?.domainName ?? headers.get("host");
+  // API Gateway names its own domain; a client's Host (which a local gateway may pass on) is only
+  // taken when it is a host: `x/y` would move the path, `a b` fail the request.
+  const host = given && HOST.test(given) ? given : "localhost";
   const search = query.size > 0 ? `?${query}` : "";
   let body: Uint8Array<ArrayBuffer> | undefined;
   if (event.body && BODYLESS_METHODS.has(event.httpMethod)) {

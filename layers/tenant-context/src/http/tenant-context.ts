@@ -155,6 +155,15 @@ function callerFromAuthorizer(event: APIGatewayProxyEvent | undefined): Caller |
   };
 }
 
+/** The caller the authorizer named, if it named one well formed (for a request the app never sees). */
+export function authorizedCaller(event: APIGatewayProxyEvent): Tenant | undefined {
+  try {
+    return callerFromAuthorizer(event)?.tenant;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies the bearer token itself, for invocations that bypass API Gateway's authorizer. */
 async function callerFromToken(c: Context<TenantEnv>, verifier: TokenVerifier): Promise<Caller> {
   const header = c.req.header("Authorization") ?? "";
