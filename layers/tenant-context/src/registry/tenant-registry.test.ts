@@ -70,6 +70,22 @@ describe("the tenant registry's cache", () => {
     expect(table.send).toHaveBeenCalledTimes(2);
   });
 
+  it("ages a record from when it was asked for, not from when a slow read answered", async () => {
+    const table = fakeTable();
+    table.items.set("acme", record("acme"));
+    table.send.mockImplementationOnce(async () => {
+      const read = { Item: record("acme") };
+      vi.advanceTimersByTime(5_000); // the read took 5 s; the record was deactivated meanwhile
+      table.items.set("acme", record("acme", "INACTIVE"));
+      return read;
+    });
+    const registry = createTenantRegistry({ tableName: "tenants", client: table.client, maxAgeSeconds: 20 });
+
+    expect(await registry.get("acme")).toMatchObject({ status: "ACTIVE" });
+    vi.advanceTimersByTime(15_001);
+    expect(await registry.get("acme")).toMatchObject({ status: "INACTIVE" });
+  });
+
   it("with the defaults, sees a deactivation within 60 s", async () => {
     vi.stubEnv("TENANT_REGISTRY_MAX_AGE_SECONDS", undefined);
     const table = fakeTable();

@@ -90,10 +90,13 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     async get(tenantId) {
       const hit = cache.get(tenantId);
       if (hit !== undefined) return hit === MISSING ? undefined : hit;
+      // A record is as old as the read that asked for it: one answered slowly must not outlive its
+      // max age counted from when it was current.
+      const askedAt = Date.now();
       const { Item } = await client.send(
         new GetCommand({ TableName: options.tableName, Key: { tenantId }, ConsistentRead: true }),
       );
-      cache.set(tenantId, (Item as TenantRecord | undefined) ?? MISSING);
+      cache.set(tenantId, (Item as TenantRecord | undefined) ?? MISSING, { start: askedAt });
       return Item as TenantRecord | undefined;
     },
   };
