@@ -129,6 +129,7 @@ describe("createTenantCredentials", () => {
     send.mockRejectedValueOnce(new Error("Throttling"));
     expect(await Promise.all([provider(), provider()])).toEqual([first, first]);
     expect(assumedFor()).toEqual(["acme", "acme"]);
+    vi.setSystemTime(new Date("2026-01-01T00:14:01Z"));
     const refreshed = await provider();
     expect(refreshed).not.toBe(first);
     expect(assumedFor()).toEqual(["acme", "acme", "acme"]);
@@ -136,21 +137,27 @@ describe("createTenantCredentials", () => {
     expect(await provider()).toBe(refreshed);
   });
 
-  it("hands out no expired credentials when a refresh fails", async () => {
+  it("hands out no credentials expired, or with less than 30 s left, when a refresh fails", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
     const { client, send } = fakeSts();
     const provider = createTenantCredentials({ roleArn, sts: client, durationSeconds: 900 }).forTenant("acme");
     await provider();
-    vi.setSystemTime(new Date("2026-01-01T00:15:01Z"));
-    send.mockRejectedValueOnce(new Error("Throttling"));
-    await expect(provider()).rejects.toThrow("Throttling");
+    for (const at of ["2026-01-01T00:14:31Z", "2026-01-01T00:15:01Z"]) {
+      vi.setSystemTime(new Date(at));
+      send.mockRejectedValueOnce(new Error("Throttling"));
+      await expect(provider(), at).rejects.toThrow("Throttling");
+    }
   });
 
-  it("does not cache a failed AssumeRole: the next call tries again", async () => {
+  it("answers a failed AssumeRole's failure for a second, then tries again: one try per second, not per call", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-01-01T00:00:00Z") });
     const { client, send, assumedFor } = fakeSts();
     send.mockRejectedValueOnce(new Error("Throttling"));
     const provider = createTenantCredentials({ roleArn, sts: client }).forTenant("acme");
     await expect(provider()).rejects.toThrow("Throttling");
+    await expect(provider()).rejects.toThrow("Throttling");
+    expect(assumedFor()).toEqual(["acme"]);
+    vi.setSystemTime(new Date("2026-01-01T00:00:01Z"));
     const credentials = await provider();
     expect(await provider()).toBe(credentials);
     expect(assumedFor()).toEqual(["acme", "acme"]);

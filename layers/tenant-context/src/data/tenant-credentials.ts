@@ -15,11 +15,22 @@ export interface TenantCredentialsOptions {
   maxTenants?: number;
 }
 
-/** A tenant's credentials, and the AssumeRole that is renewing them, if one is. */
+/** A tenant's credentials, the AssumeRole that is renewing them, if one is, and its last failure. */
 interface Session {
   current?: AwsCredentialIdentity;
   refresh?: Promise<AwsCredentialIdentity>;
+  failed?: { error: unknown; at: number };
 }
+
+/**
+ * After an AssumeRole failed, how long the next calls get its failure rather than one more try
+ * each: with credentials due for refresh, the SDK asks for them before every call, and STS
+ * throttling (the usual failure) would be made worse by a retry per call.
+ */
+const FAILED_REFRESH_BACKOFF_MS = 1000;
+
+/** Credentials due for refresh still serve while it fails, if they outlast a request's work. */
+const STILL_USABLE_MS = 30_000;
 
 /** Hands out a credentials provider per tenant; at most one AssumeRole per tenant per credential lifetime. */
 export interface TenantCredentials {
@@ -69,24 +80,33 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
       assertTenantId(tenantId);
       return async () => {
         const session = sessions.get(tenantId) ?? newSession(tenantId);
-        const { current } = session;
-        if (current && expiresAt(current) - marginMs > Date.now()) return current;
+        const { current, failed } = session;
+        const now = Date.now();
+        if (current && expiresAt(current) - marginMs > now) return current;
+        const stillUsable = () => {
+          if (current && expiresAt(current) - STILL_USABLE_MS > Date.now()) return current;
+          throw session.failed?.error;
+        };
+        if (failed && now - failed.at < FAILED_REFRESH_BACKOFF_MS) return stillUsable();
         // One AssumeRole at a time per tenant: concurrent callers share it, and its failure.
         session.refresh ??= assume(tenantId)
           .then((credentials) => {
             session.current = credentials;
+            session.failed = undefined;
             return credentials;
+          })
+          .catch((error: unknown) => {
+            session.failed = { error, at: Date.now() };
+            throw error;
           })
           .finally(() => {
             session.refresh = undefined;
           });
         try {
           return await session.refresh;
-        } catch (error) {
-          // Not kept: the next call tries again. Until then, credentials due for refresh still serve.
-          const stillValid = session.current;
-          if (stillValid && expiresAt(stillValid) > Date.now()) return stillValid;
-          throw error;
+        } catch {
+          // Until the next try, credentials due for refresh still serve.
+          return stillUsable();
         }
       };
     },
