@@ -860,6 +860,7 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     path: string,
     responseStream: Writable,
     adapter: typeof streamHandle | typeof layerStreamHandle = streamHandle,
+    context: LambdaContext = lambdaContext,
   ): Promise<void> {
     const globals = globalThis as { awslambda?: unknown };
     globals.awslambda = { streamifyResponse: (fn: unknown) => fn, HttpResponseStream: { from: (s: unknown) => s } };
@@ -869,7 +870,7 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
         stream: Writable,
         context: LambdaContext,
       ) => Promise<void>;
-      await handler(restEvent(path), responseStream, lambdaContext);
+      await handler(restEvent(path), responseStream, context);
     } finally {
       delete globals.awslambda;
     }
@@ -940,7 +941,31 @@ describe("tenantContext metrics under the Lambda adapters of hono/aws-lambda", (
     expect(emf()).toHaveLength(1);
   });
 
-  it("the layer's streamHandle(): does not wait more than a second for a producer that never stops", async () => {
+  it("the layer's streamHandle(): waits while the invocation has time for a producer slow to stop, whose lines and metrics stay its own", async () => {
+    const app = buildApp();
+    app.get("/export", (c) =>
+      ndjsonResponse(
+        c,
+        (async function* () {
+          try {
+            yield "a";
+            yield "b";
+          } finally {
+            // A step the client's leaving cannot cut short (deletes, say), longer than a second.
+            await new Promise((resolve) => setTimeout(resolve, 1200));
+            c.var.metrics.addMetric("StepsFinished", MetricUnit.Count, 1);
+            c.var.logger.info("step finished");
+          }
+        })(),
+      ),
+    );
+    const withTime = { ...lambdaContext, getRemainingTimeInMillis: () => 10_000 };
+    await invokeStreamed(app, "/export", brokenResponseStream(), layerStreamHandle, withTime);
+    expect(logs().find((line) => line.message === "step finished")).toMatchObject({ tenant_id: "acme" });
+    expect(emf()).toEqual([expect.objectContaining({ Requests: 1, StepsFinished: 1 })]);
+  });
+
+  it("the layer's streamHandle(): does not wait more than a second for a producer that never stops, when the invocation's time is unknown", async () => {
     const app = buildApp();
     app.get("/export", (c) =>
       ndjsonResponse(

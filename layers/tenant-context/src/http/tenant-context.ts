@@ -326,30 +326,40 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
   }
 };
 
-/** How long settling an abandoned body waits for its producer to stop (a page read takes far less). */
+/**
+ * How long settling an abandoned body waits for its producer to stop when the invocation's time
+ * left is unknown (a page read takes far less). On Lambda it waits while the invocation has time.
+ */
 const SETTLE_WAIT_MS = 1000;
+
+/** What settling leaves of the invocation's time, to publish and end before Lambda's timeout. */
+const SETTLE_END_MARGIN_MS = 500;
 
 /** A streamed body passed through, and how to settle it if it is left neither ended nor cancelled. */
 interface WatchedBody {
   body: ReadableStream<Uint8Array>;
   /**
    * Unless it is over already: cancels what is left, waits until whatever produced it has stopped
-   * (at most `SETTLE_WAIT_MS`), then publishes, as of its last chunk, with what the producer
-   * recorded while stopping.
+   * (`untilStopped`), then publishes, as of its last chunk, with what the producer recorded while
+   * stopping.
    */
   abandon(): Promise<void>;
 }
 
 /**
- * Waits until a cancelled body's producer has stopped, at most `SETTLE_WAIT_MS`: a producer stuck
- * in a call of its own must not hold the invocation until its timeout.
+ * Waits until a cancelled body's producer has stopped: while the invocation has time left (less a
+ * margin to publish and end), else `SETTLE_WAIT_MS`. A producer still running when the invocation
+ * ends would go on in a later one (Lambda thaws the container for it), under that one's log keys
+ * and metrics: an offboarding whose client went away half way through its deletes, say. One stuck
+ * in a call that never returns holds the invocation to its timeout, and no longer.
  */
-async function untilStopped(cancelled: Promise<void>): Promise<void> {
+async function untilStopped(cancelled: Promise<void>, remainingMs: (() => number) | undefined): Promise<void> {
+  const waitMs = Math.max(SETTLE_WAIT_MS, (remainingMs?.() ?? 0) - SETTLE_END_MARGIN_MS);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     cancelled.catch(() => undefined),
     new Promise((resolve) => {
-      timer = setTimeout(resolve, SETTLE_WAIT_MS);
+      timer = setTimeout(resolve, waitMs);
     }),
   ]);
   clearTimeout(timer);
@@ -366,6 +376,7 @@ function whenSent(
   body: ReadableStream<Uint8Array>,
   sent: (status: number, endedAt: number) => void,
   status: number,
+  remainingMs: (() => number) | undefined,
 ): WatchedBody {
   const reader = body.getReader();
   let over = false;
@@ -402,7 +413,7 @@ function whenSent(
   const settle = async (cancel: () => Promise<void>, endedAt: number) => {
     // From now on only this publishes: the read the cancel ends would, too early.
     over = true;
-    await untilStopped(cancel());
+    await untilStopped(cancel(), remainingMs);
     sent(status, endedAt);
   };
   return {
@@ -427,7 +438,8 @@ let previousStream: WatchedBody | undefined;
 
 /**
  * Settles the streamed answer of the latest invocation if it was left open: cancels its body, waits
- * until its producer has stopped (at most a second), and publishes its metrics as of its last chunk.
+ * until its producer has stopped (while its invocation has time), and publishes its metrics as of
+ * its last chunk.
  *
  * @example
  * try { await handler(event, responseStream, context); } finally { await settleAbandonedStream(); }
@@ -470,7 +482,9 @@ function finishRequest(c: Context<TenantEnv>, startedAt: number, tenant: Tenant 
     return;
   }
   // A streamed body is still being produced here: flush when it ends, fails or is abandoned.
-  const watched = whenSent(c.res.body, publish, c.res.status);
+  const lambdaContext = c.env?.lambdaContext ?? c.env?.context;
+  const remainingMs = lambdaContext?.getRemainingTimeInMillis?.bind(lambdaContext);
+  const watched = whenSent(c.res.body, publish, c.res.status, remainingMs);
   c.res = new Response(watched.body, c.res);
   if (c.env?.context) previousStream = watched;
 }
