@@ -23,7 +23,7 @@ import {
   NotFoundError,
   type Tier,
 } from "@tenantkit/tenant-context";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
 import { createProductStore } from "../products/product-store.ts";
@@ -35,12 +35,14 @@ import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-
 import { InjectedFaultError, ONBOARDING_STEPS, onboardTenant } from "./use-cases/onboard-tenant.ts";
 
 const { context } = inject("localAws");
-// No container caches a tenant record here: the waits for cached copies to expire are none.
-const env = {
-  ...functionEnvironment(loadTemplate(), context, "TenantsFunction"),
-  TENANT_REGISTRY_MAX_AGE_SECONDS: "0",
+const env = functionEnvironment(loadTemplate(), context, "TenantsFunction");
+const built = createControlPlane(env);
+// No container caches a tenant record or serves a request here: nothing to wait for.
+const controlPlane = {
+  ...built,
+  offboarding: { ...built.offboarding, settle: async () => {} },
+  tierChange: { ...built.tierChange, settle: async () => {} },
 };
-const controlPlane = createControlPlane(env);
 const stage = context.parameters.Stage as string;
 const stack = context.pseudo["AWS::StackName"] as string;
 const cognito = new CognitoIdentityProviderClient({});
@@ -144,7 +146,7 @@ describe("the onboarding saga on moto", () => {
 });
 
 describe("tier changes on moto", () => {
-  const deps = { ...controlPlane.tierChange, settle: async () => {} };
+  const deps = controlPlane.tierChange;
 
   it("moves a tenant's products from pooled to silo and back without losing or duplicating one", async () => {
     const req = request("basic");
@@ -174,6 +176,27 @@ describe("tier changes on moto", () => {
     expect(record?.tables).toBeUndefined();
     expect(await all()).toEqual(created.sort(byId));
     expect(await tableExists(`${stack}-tenant-${req.tenantId}-products`)).toBe(false);
+  });
+});
+
+describe("the waits of a tier change and an offboarding", () => {
+  it("last the registry's max age and the 30 s an admitted request may still write for", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const { offboarding, tierChange } = createControlPlane({ ...env, TENANT_REGISTRY_MAX_AGE_SECONDS: "2" });
+      for (const settle of [offboarding.settle, tierChange.settle]) {
+        let settled = false;
+        settle?.().then(() => {
+          settled = true;
+        });
+        await vi.advanceTimersByTimeAsync(31_999);
+        expect(settled).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(settled).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,5 +1,4 @@
 /** Wires the control plane's use cases to AWS, from the environment, once per container. */
-import { setTimeout as sleep } from "node:timers/promises";
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import {
@@ -19,12 +18,6 @@ import type { LifecycleEvents } from "./ports.ts";
 import type { ChangeTierDeps } from "./use-cases/change-tier.ts";
 import type { OffboardingDeps } from "./use-cases/offboard-tenant.ts";
 import { ONBOARDING_STEPS, type OnboardingDeps, type OnboardingStep } from "./use-cases/onboard-tenant.ts";
-
-/**
- * The layer's records of a tenant besides its data, keyed by tenant like it: idempotent requests'
- * (`IDEMPOTENCY_TABLE`) and events waiting in the outbox (`OUTBOX_TABLE`). Offboarding deletes them.
- */
-const BOOKKEEPING_TABLE_VARIABLES = { idempotency: "IDEMPOTENCY_TABLE", outbox: "OUTBOX_TABLE" } as const;
 
 /**
  * Tables that hold tenant data and move with the tenant between pooled and silo (logical name -> env
@@ -56,6 +49,13 @@ function failAtFromConfig(env: NodeJS.ProcessEnv): OnboardingStep | undefined {
   return step as OnboardingStep;
 }
 
+/**
+ * How long a request or event a container admitted with its cached copy of a tenant's record may
+ * still be writing: the services' Lambda timeout (template Globals, 29 s) and the audit consumer's
+ * (30 s). The exports run longer, but write only their usage count, when admitted.
+ */
+const ADMITTED_WORK_SECONDS = 30;
+
 /** Builds every adapter from the environment; fails at cold start naming a missing variable. */
 export function createControlPlane(env: NodeJS.ProcessEnv = process.env): ControlPlane {
   const dataTables = Object.fromEntries(
@@ -63,9 +63,12 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   ) as Record<string, string>;
   const users = requireEnv("USERS_TABLE", env);
   const usage = requireEnv("USAGE_TABLE", env);
-  const bookkeepingTables = Object.fromEntries(
-    Object.entries(BOOKKEEPING_TABLE_VARIABLES).map(([name, variable]) => [name, requireEnv(variable, env)]),
-  ) as Record<string, string>;
+  // The layer's records of a tenant besides its data, keyed by tenant like it: the stored answers of
+  // idempotent requests and the events waiting in the outbox. Offboarding deletes them.
+  const bookkeepingTables = {
+    idempotency: requireEnv("IDEMPOTENCY_TABLE", env),
+    outbox: requireEnv("OUTBOX_TABLE", env),
+  };
   const dataSource = createTenantDataSource({
     tables: { ...dataTables, users, [USAGE_TABLE_NAME]: usage, ...bookkeepingTables },
     // The container's sessions, shared with the tenant context of the same function.
@@ -95,7 +98,8 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
     tableNames: [...Object.keys(dataTables), "users", USAGE_TABLE_NAME],
   });
   const bookkeeping = createTenantDataAdmin({ dataSource, tableNames: Object.keys(bookkeepingTables) });
-  const settleSeconds = registryMaxAgeSeconds(env);
+  const settleMs = (registryMaxAgeSeconds(env) + ADMITTED_WORK_SECONDS) * 1000;
+  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, settleMs));
 
   const withEvents = (events: LifecycleEvents | undefined): ControlPlane => ({
     onboarding: {
@@ -126,7 +130,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       siloTables,
       usageKeys,
       ...(events && { events }),
-      settle: () => sleep(settleSeconds * 1000),
+      settle,
     },
     offboarding: {
       records,
@@ -138,7 +142,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
       ...(events && { events }),
       bookkeeping,
       users: (tenantId) => directory(tenantId).all(),
-      settle: () => sleep(settleSeconds * 1000),
+      settle,
     },
     forRequest: (correlationId, userId) => withEvents(eventsFor(correlationId, userId)),
   });

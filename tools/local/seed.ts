@@ -44,6 +44,12 @@ export const DEMO_TENANTS: DemoTenant[] = [
 
 const SYSTEM_ADMIN = "ops@tenantkit.test";
 
+/**
+ * When the demo tenants say they were created: before the sample events of `events/`, which the
+ * audit consumer would otherwise drop as older than their tenant.
+ */
+const DEMO_TENANTS_CREATED_AT = new Date("2026-01-01T00:00:00.000Z");
+
 /** The environment a function of the template gets, resolved for the local stack. */
 export function functionEnvironment(
   template: Template,
@@ -64,13 +70,17 @@ export async function seedDemoData(context: ResolveContext, template: Template =
   let users = 0;
   let products = 0;
   for (const tenant of DEMO_TENANTS) {
-    await onboardTenant(controlPlane.onboarding, {
-      tenantId: tenant.tenantId,
-      name: tenant.name,
-      tier: tenant.tier,
-      adminEmail: tenant.admin,
-      adminPassword: DEMO_PASSWORD,
-    });
+    await onboardTenant(
+      controlPlane.onboarding,
+      {
+        tenantId: tenant.tenantId,
+        name: tenant.name,
+        tier: tenant.tier,
+        adminEmail: tenant.admin,
+        adminPassword: DEMO_PASSWORD,
+      },
+      DEMO_TENANTS_CREATED_AT,
+    );
     users += 1;
     const directory = createUserDirectory(data.forTenant(tenant.tenantId).table("users"));
     for (const user of tenant.users) {

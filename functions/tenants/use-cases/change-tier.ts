@@ -10,8 +10,9 @@ export interface ChangeTierDeps {
   usageKeys?: UsageKeys;
   events?: LifecycleEvents;
   /**
-   * How long every container may still act on a cached registry record: after marking the tenant
-   * MIGRATING the move waits this long, so no request still writes to the old tables.
+   * How long every container may still act on a cached registry record, and finish what it
+   * admitted with it: after marking the tenant MIGRATING the move waits this long, so no request
+   * still writes to the old tables.
    */
   settle: () => Promise<void>;
 }

@@ -29,8 +29,9 @@ export interface OffboardingDeps {
   users(tenantId: string): AsyncGenerator<{ userId: string }>;
   /**
    * Waits until no container trusts a copy of the record from before it said OFFBOARDING (the
-   * registry's max age). Until then a container may still admit the tenant's requests and events,
-   * and what they wrote after the deletes would outlive the tenant, for a tenant that takes the id.
+   * registry's max age), and what they admitted with it has ended. Until then the tenant's requests
+   * and events may still write, and what they wrote after the deletes would outlive the tenant, for
+   * a tenant that takes the id.
    */
   settle?: () => Promise<void>;
 }

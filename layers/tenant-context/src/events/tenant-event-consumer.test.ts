@@ -146,7 +146,29 @@ describe("the tenant event consumer", () => {
       expect.objectContaining({ tenant_id: "leaving", reason: "its tenant is being offboarded" }),
       expect.objectContaining({ tenant_id: "reused", reason: "it occurred before its tenant was created" }),
     ]);
-    expect(output.lines().find((line) => line._aws)).toMatchObject({ EventsDropped: 3, EventsProcessed: 4 });
+    expect(output.lines().find((line) => line._aws)).toMatchObject({ EventsDropped: 3, EventsProcessed: 1 });
+  });
+
+  it("drops an event only on a fresh read of its tenant's record, not on a cached copy from before a new tenant took the id", async () => {
+    const cached = new Map<string, TenantRecord | undefined>([["reused", undefined]]);
+    const current = tenantRecord({ tenantId: "reused", createdAt: "2026-03-01T09:00:00.000Z" });
+    const handled: string[] = [];
+    const output = captureOutput();
+    try {
+      const consume = createTenantEventConsumer(
+        {
+          dataSource,
+          registry: { get: async (tenantId, options) => (options?.fresh ? current : cached.get(tenantId)) },
+        },
+        async (event) => {
+          handled.push(event.tenantId);
+        },
+      );
+      await consume({ Records: [record("r", envelope("reused", crypto.randomUUID()))] });
+    } finally {
+      output.restore();
+    }
+    expect(handled).toEqual(["reused"]);
   });
 
   it("defers the events of a tenant being onboarded or migrated: they fail their delivery and come again", async () => {

@@ -132,10 +132,16 @@ export function createTenantEventConsumer(
     const messageKeys = { message_id: record.messageId, receive_count: receiveCount };
     try {
       // Silo tenants have dedicated tables.
-      const tenant = await registry.get(event.tenantId);
+      let tenant = await registry.get(event.tenantId);
+      let refusal = eventRefusal(tenant, event);
+      // A drop is for good: it rests on the record as it is, not on a copy cached before a new
+      // tenant took the id (the old one's own `TenantOffboarded` caches it as missing).
+      if (refusal && "drop" in refusal) {
+        tenant = await registry.get(event.tenantId, { fresh: true });
+        refusal = eventRefusal(tenant, event);
+      }
       // A tenant already removed from the registry (its `TenantOffboarded`) has no tier any more.
       eventLogger.appendPersistentKeys({ tier: tenant?.tier ?? NO_TIER });
-      const refusal = eventRefusal(tenant, event);
       if (refusal && "defer" in refusal) throw new EventDeferredError(refusal.defer);
       if (refusal) {
         dropped += 1;
@@ -163,7 +169,7 @@ export function createTenantEventConsumer(
         throwOnFullBatchFailure: false,
       });
       const failed = response.batchItemFailures.length;
-      metrics.addMetric("EventsProcessed", MetricUnit.Count, event.Records.length - failed);
+      metrics.addMetric("EventsProcessed", MetricUnit.Count, event.Records.length - failed - dropped);
       metrics.addMetric("EventsFailed", MetricUnit.Count, failed);
       metrics.addMetric("EventsDropped", MetricUnit.Count, dropped);
       return response;

@@ -86,6 +86,18 @@ describe("the tenant registry's cache", () => {
     expect(await registry.get("acme")).toMatchObject({ status: "INACTIVE" });
   });
 
+  it("reads a fresh copy when asked, and caches it", async () => {
+    const table = fakeTable();
+    const registry = createTenantRegistry({ tableName: "tenants", client: table.client, maxAgeSeconds: 20 });
+    expect(await registry.get("acme")).toBeUndefined();
+    table.items.set("acme", record("acme"));
+
+    expect(await registry.get("acme")).toBeUndefined();
+    expect(await registry.get("acme", { fresh: true })).toMatchObject({ status: "ACTIVE" });
+    expect(await registry.get("acme")).toMatchObject({ status: "ACTIVE" });
+    expect(table.send).toHaveBeenCalledTimes(2);
+  });
+
   it("with the defaults, sees a deactivation within 60 s", async () => {
     vi.stubEnv("TENANT_REGISTRY_MAX_AGE_SECONDS", undefined);
     const table = fakeTable();

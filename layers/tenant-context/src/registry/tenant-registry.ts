@@ -35,8 +35,12 @@ export interface TenantRecord {
 export const SILO_TIER: Tier = "enterprise";
 
 export interface TenantRegistry {
-  /** The tenant's record, or undefined when there is no such tenant. Cached for `maxAgeSeconds`. */
-  get(tenantId: string): Promise<TenantRecord | undefined>;
+  /**
+   * The tenant's record, or undefined when there is no such tenant. Cached for `maxAgeSeconds`;
+   * `fresh` reads it from the table (and caches what it read) for a decision that must not rest
+   * on an older copy.
+   */
+  get(tenantId: string, options?: { fresh?: boolean }): Promise<TenantRecord | undefined>;
 }
 
 export interface TenantRegistryOptions {
@@ -87,8 +91,8 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   });
 
   return {
-    async get(tenantId) {
-      const hit = cache.get(tenantId);
+    async get(tenantId, read) {
+      const hit = read?.fresh ? undefined : cache.get(tenantId);
       if (hit !== undefined) return hit === MISSING ? undefined : hit;
       // A record is as old as the read that asked for it: one answered slowly must not outlive its
       // max age counted from when it was current.
