@@ -41,11 +41,6 @@ class TokenBucket {
   }
 }
 
-const secondsToUtcMidnight = (now: number) => {
-  const d = new Date(now);
-  return Math.max(1, Math.ceil((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - now) / 1000));
-};
-
 /** `MethodSettings` of the template's API as `METHOD /path` -> limits (`* /*` is the stage default). */
 function methodThrottles(template: Template, context: ResolveContext): Map<string, Limits> {
   const throttles = new Map<string, Limits>();
@@ -65,13 +60,11 @@ function methodThrottles(template: Template, context: ResolveContext): Map<strin
   return throttles;
 }
 
-/** A 429 of API Gateway's type `THROTTLED` or `QUOTA_EXCEEDED`. */
-const tooMany = (type: string, detail: string, retryAfter: number): GatewayRefusal => ({
-  type,
-  status: 429,
-  detail,
-  headers: { "retry-after": String(retryAfter) },
-});
+/**
+ * A 429 of API Gateway's type `THROTTLED` or `QUOTA_EXCEEDED`; its headers (a `Retry-After` of 1 s
+ * for a throttle, none for a quota) are the template's, as in AWS.
+ */
+const tooMany = (type: string, detail: string): GatewayRefusal => ({ type, status: 429, detail });
 
 /**
  * The gateway's `admit` hook: method throttles for every route, and for routes that need a key,
@@ -140,20 +133,19 @@ export function createUsagePlanAdmission(options: {
     const methodLimits = throttles.get(methodKey) ?? throttles.get("* /*");
     if (methodLimits) {
       const wait = take(`method:${throttles.has(methodKey) ? methodKey : "* /*"}`, methodLimits);
-      if (wait !== undefined) return tooMany("THROTTLED", "The API's request rate for this method is exceeded.", wait);
+      if (wait !== undefined) return tooMany("THROTTLED", "The API's request rate for this method is exceeded.");
     }
     if (!route.apiKeyRequired) return undefined;
     const key = decision?.usageIdentifierKey;
     const plan = key ? await planOf(key) : undefined;
     if (!key || !plan) return { type: "INVALID_API_KEY", status: 403, detail: "No usage plan key for this request." };
     const wait = take(`key:${key}`, plan);
-    if (wait !== undefined) return tooMany("THROTTLED", "The usage plan's request rate is exceeded.", wait);
+    if (wait !== undefined) return tooMany("THROTTLED", "The usage plan's request rate is exceeded.");
     if (plan.dailyQuota !== undefined) {
       const day = new Date(now()).toISOString().slice(0, 10);
       const used = quotaUsed.get(key);
       const count = used?.day === day ? used.count : 0;
-      if (count >= plan.dailyQuota)
-        return tooMany("QUOTA_EXCEEDED", "The usage plan's daily quota is used up.", secondsToUtcMidnight(now()));
+      if (count >= plan.dailyQuota) return tooMany("QUOTA_EXCEEDED", "The usage plan's daily quota is used up.");
       quotaUsed.set(key, { day, count: count + 1 });
     }
     return undefined;

@@ -99,4 +99,11 @@ describe("the template's GatewayResponses", () => {
       detail: 'products failed: "boom"',
     });
   });
+
+  it("answer a type they do not name with the default of its status class, as API Gateway does", () => {
+    const response = gatewayResponse(api, { type: "UNSUPPORTED_MEDIA_TYPE", status: 415, detail: "Unsupported" });
+
+    expect(response.statusCode).toBe(415);
+    expect(JSON.parse(String(response.body))).toMatchObject({ title: "Request refused", detail: "Unsupported" });
+  });
 });

@@ -56,8 +56,6 @@ export interface GatewayRefusal {
   status: number;
   /** what went wrong; the template's `$context.error.messageString` */
   detail: string;
-  /** headers when the template does not customise the type (a computed `Retry-After`, say) */
-  headers?: Record<string, string>;
 }
 
 /**
@@ -66,9 +64,10 @@ export interface GatewayRefusal {
  * the body is the detail, quoted), else a problem+json with `status` and `detail`.
  */
 export function gatewayResponse(api: RestApi, refusal: GatewayRefusal, request?: ApiRequest): GatewayHttpResponse {
-  const { type, status, detail, headers } = refusal;
-  const fallback = problemResponse(status, detail, headers);
-  const configured = api.gatewayResponses[type];
+  const { type, status, detail } = refusal;
+  const fallback = problemResponse(status, detail);
+  // A type the template does not customise takes its default of the status class, as in AWS.
+  const configured = api.gatewayResponses[type] ?? api.gatewayResponses[status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"];
   if (!configured) return fallback;
   const template = configured.ResponseTemplates?.["application/json"];
   return {

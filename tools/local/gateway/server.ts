@@ -230,8 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const lambda = createLocalLambda({ ...options, log });
   const authorize = createRequestAuthorizer({ api, authorizers: authorizers(template), resolveContext, lambda });
 
-  async function invokeRoute(request: ApiRequest, matched: MatchedRoute, res: ServerResponse) {
-    const refuse: Refuse = (refusal) => gatewayResponse(api, refusal, request);
+  async function invokeRoute(request: ApiRequest, matched: MatchedRoute, res: ServerResponse, refuse: Refuse) {
     let authorizerContext: Record<string, string | number> | undefined;
     let decision: AuthorizerDecision | undefined;
     if (matched.route.authorizer) {
@@ -278,20 +277,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const refuse: Refuse = (refusal) => gatewayResponse(api, refusal, request);
     const match = matchRoute(routes, method, path);
-    if (match.kind === "not-found") {
-      const detail = `No resource matches ${path}.`;
-      return send(res, refuse({ type: "MISSING_AUTHENTICATION_TOKEN", status: 404, detail }));
-    }
-    if (match.kind === "method-not-allowed") {
-      const allow = match.allowedMethods.join(", ");
-      return send(res, problemResponse(405, `${path} accepts ${allow}.`, { allow }));
+    // API Gateway answers both as MISSING_AUTHENTICATION_TOKEN: 403 unless the template says otherwise.
+    if (match.kind !== "matched") {
+      const detail =
+        match.kind === "not-found"
+          ? `No resource matches ${path}.`
+          : `${path} accepts ${match.allowedMethods.join(", ")}, not ${method}.`;
+      return send(res, refuse({ type: "MISSING_AUTHENTICATION_TOKEN", status: 403, detail }));
     }
     const body = await readBody(req);
     if (!body) {
       const detail = `The request body exceeds ${maxBodyBytes} bytes.`;
       return send(res, refuse({ type: "REQUEST_TOO_LARGE", status: 413, detail }));
     }
-    await invokeRoute({ ...request, body }, match, res);
+    await invokeRoute({ ...request, body }, match, res, refuse);
   }
 
   const server = createServer((req, res) => {

@@ -31,7 +31,7 @@ describe("requestOf", () => {
   });
 
   it("takes a Host that is not a host for none: it neither moves the path nor fails the request", () => {
-    for (const domainName of ["x/y", "a b", "x?", "x#"]) {
+    for (const domainName of ["x/y", "a b", "x?", "x#", "localhost:99999", "999.999.999.999"]) {
       const url = new URL(requestOf(restEvent({ requestContext: { domainName } as never })).url);
       expect({ domainName, host: url.host, path: url.pathname }).toEqual({
         domainName,

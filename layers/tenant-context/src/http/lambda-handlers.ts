@@ -253,5 +253,12 @@ export function requestOf(event: APIGatewayProxyEvent): Request {
       : new TextEncoder().encode(event.body);
     headers.set("content-length", String(body.length));
   }
-  return new Request(`https://${host}${event.path}${search}`, { method: event.httpMethod, headers, body });
+  const init = { method: event.httpMethod, headers, body };
+  try {
+    return new Request(`https://${host}${event.path}${search}`, init);
+  } catch (error) {
+    // A host of the right characters that is still none (a port over 65535, an address of 999s).
+    if (host === "localhost") throw error;
+    return new Request(`https://localhost${event.path}${search}`, init);
+  }
 }
