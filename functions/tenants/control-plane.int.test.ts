@@ -180,10 +180,13 @@ describe("tier changes on moto", () => {
 });
 
 describe("the waits of a tier change and an offboarding", () => {
-  it("last the registry's max age and the 30 s an admitted request may still write for", async () => {
+  it("last the registry's max age and the time an admitted request may still write for, 30 s by default", async () => {
+    const { Parameters, Globals } = loadTemplate();
+    expect(Parameters?.AdmittedWorkSeconds?.Default).toBeGreaterThanOrEqual(Globals?.Function.Timeout);
     vi.useFakeTimers({ toFake: ["setTimeout"] });
     try {
-      const { offboarding, tierChange } = createControlPlane({ ...env, TENANT_REGISTRY_MAX_AGE_SECONDS: "2" });
+      const { ADMITTED_WORK_SECONDS: _unset, ...withDefault } = env;
+      const { offboarding, tierChange } = createControlPlane({ ...withDefault, TENANT_REGISTRY_MAX_AGE_SECONDS: "2" });
       for (const settle of [offboarding.settle, tierChange.settle]) {
         let settled = false;
         settle?.().then(() => {

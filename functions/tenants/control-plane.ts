@@ -51,10 +51,14 @@ function failAtFromConfig(env: NodeJS.ProcessEnv): OnboardingStep | undefined {
 
 /**
  * How long a request or event a container admitted with its cached copy of a tenant's record may
- * still be writing: the services' Lambda timeout (template Globals, 29 s) and the audit consumer's
- * (30 s). The exports run longer, but write only their usage count, when admitted.
+ * still be writing: `ADMITTED_WORK_SECONDS` (template parameter `AdmittedWorkSeconds`), 30 s when
+ * unset or invalid: the services' Lambda timeout (29 s) and the audit consumer's (30 s). The
+ * exports run longer, but write only their usage count, when admitted.
  */
-const ADMITTED_WORK_SECONDS = 30;
+export function admittedWorkSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.ADMITTED_WORK_SECONDS ?? 30);
+  return Number.isFinite(value) && value >= 0 ? value : 30;
+}
 
 /** Builds every adapter from the environment; fails at cold start naming a missing variable. */
 export function createControlPlane(env: NodeJS.ProcessEnv = process.env): ControlPlane {
@@ -98,7 +102,7 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
     tableNames: [...Object.keys(dataTables), "users", USAGE_TABLE_NAME],
   });
   const bookkeeping = createTenantDataAdmin({ dataSource, tableNames: Object.keys(bookkeepingTables) });
-  const settleMs = (registryMaxAgeSeconds(env) + ADMITTED_WORK_SECONDS) * 1000;
+  const settleMs = (registryMaxAgeSeconds(env) + admittedWorkSeconds(env)) * 1000;
   const settle = () => new Promise<void>((resolve) => setTimeout(resolve, settleMs));
 
   const withEvents = (events: LifecycleEvents | undefined): ControlPlane => ({

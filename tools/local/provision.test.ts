@@ -123,6 +123,7 @@ describe("parameterValues", () => {
       LogLevel: "INFO",
       AuthorizerCacheSeconds: "30",
       TenantRegistryCacheSeconds: "30",
+      AdmittedWorkSeconds: "30",
     });
   });
 

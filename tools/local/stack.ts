@@ -94,8 +94,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           endpoint: moto.endpoint,
           template,
           stackName: LOCAL_STACK_NAME,
-          // Tenant records are trusted for 2 s locally (30 s in AWS), so status and tier changes show at once.
-          parameters: { Stage: LOCAL_STAGE, TenantRegistryCacheSeconds: "2" },
+          // Tenant records are trusted for 2 s locally (30 s in AWS), so status and tier changes
+          // show at once; local requests end in milliseconds, so offboardings and tier changes wait
+          // 2 s for admitted ones (30 s in AWS, the functions' timeout).
+          parameters: { Stage: LOCAL_STAGE, TenantRegistryCacheSeconds: "2", AdmittedWorkSeconds: "2" },
         }),
       (c) => `${Object.keys(c.refs).length} resources`,
     );
