@@ -4,6 +4,7 @@
  * and only the services' roles can assume it. Also the Cognito trigger that puts the tenant claim in tokens.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM placeholders, compared literally
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createDynamoDbSiloTables } from "../../functions/tenants/adapters/dynamodb-silo-tables.ts";
 import { DATA_TABLE_VARIABLES } from "../../functions/tenants/control-plane.ts";
@@ -204,6 +205,20 @@ describe("event publishers", () => {
       OrdersFunction: ["tenantkit.orders"],
       OutboxSweeperFunction: ["tenantkit.orders"],
     });
+  });
+});
+
+describe("the control plane's policy", () => {
+  it("allows TagResource wherever the control plane creates a resource with Tags (AWS asks for both)", () => {
+    const adapters = new URL("../../functions/tenants/adapters/", import.meta.url);
+    const tagging = readdirSync(adapters)
+      .filter((file) => !file.includes(".test."))
+      .map((file) => readFileSync(new URL(file, adapters), "utf8"))
+      .filter((source) => /\bTags: \[/.test(source))
+      .map((source) => /@aws-sdk\/client-([a-z-]+)/.exec(source)?.[1]?.replaceAll("-", ""));
+    expect(tagging.sort()).toEqual(["dynamodb", "secretsmanager"]);
+    const actions = resources.ControlPlanePolicy?.Properties.PolicyDocument.Statement.flatMap(actionsOf);
+    for (const service of tagging) expect(actions).toContain(`${service}:TagResource`);
   });
 });
 
