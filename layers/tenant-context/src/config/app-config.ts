@@ -1,5 +1,6 @@
 /** Global configuration (tier limits, feature flags per tier) as SSM parameters under `/<stage>/config/`, via Powertools Parameters. */
 import type { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
+import { errorChain } from "../http/errors.ts";
 
 export interface AppConfig {
   /** `/<stage>/config/<name>` parsed as JSON, cached for `maxAgeSeconds` (or the given maxAge) */
@@ -27,12 +28,21 @@ export function createAppConfig(options: AppConfigOptions): AppConfig {
   return {
     async getJson<T>(name: string, maxAgeSeconds = options.maxAgeSeconds) {
       if (!CONFIG_NAME.test(name)) throw new Error(`invalid configuration name '${name}'`);
-      // Loaded on first use: the SSM client is the layer's largest, and most requests never need it.
+      // Loaded on first use: the SSM client is the layer's largest, and only a function that meters
+      // requests or reads configuration needs it.
       provider ??= new (await import("@aws-lambda-powertools/parameters/ssm")).SSMProvider();
-      const value = await provider.get(`/${options.stage}/config/${name}`, {
-        transform: "json",
-        ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),
-      });
+      let value: unknown;
+      try {
+        value = await provider.get(`/${options.stage}/config/${name}`, {
+          transform: "json",
+          ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),
+        });
+      } catch (error) {
+        if (errorChain(error).some((e) => e.name === "ParameterNotFound")) {
+          throw new Error(`configuration '${name}' does not exist`);
+        }
+        throw error;
+      }
       if (value === undefined) throw new Error(`configuration '${name}' has no value`);
       return value as T;
     },

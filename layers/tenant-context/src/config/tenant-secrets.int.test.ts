@@ -37,7 +37,9 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
   });
 
   it("cannot reach another tenant's secret: the same name resolves inside the caller's own folder", async () => {
-    await expect(secrets.forTenant(blue).get("payments/api-key")).rejects.toThrow(/can't find the specified secret/);
+    await expect(secrets.forTenant(blue).get("payments/api-key")).rejects.toThrow(
+      "secret 'payments/api-key' does not exist",
+    );
     await admin.send(
       new CreateSecretCommand({ Name: `/${stage}/tenants/${blue}/payments/api-key`, SecretString: "blue-key-1" }),
     );
@@ -46,9 +48,24 @@ describe("tenant secrets (Secrets Manager on moto, Powertools Parameters)", () =
   });
 
   it("refuses names that try to leave the tenant's folder", async () => {
-    for (const name of [`../${red}/payments/api-key`, "/local/tenants/x/y", "a/../../b", "", "a//b"]) {
+    for (const name of [`../${red}/payments/api-key`, "/local/tenants/x/y", "a/../../b", "", "a//b", "./x", "a/."]) {
       await expect(secrets.forTenant(blue).get(name), name).rejects.toThrow(/invalid secret name/);
     }
+  });
+
+  it("refuses a name longer than Secrets Manager takes, quoting only its start", async () => {
+    const failure = await secrets
+      .forTenant(red)
+      .get("x".repeat(600))
+      .catch((error: Error) => error);
+    expect((failure as Error).message).toBe(`invalid secret name '${"x".repeat(64)}…'`);
+  });
+
+  it("refuses a binary secret, which is not the text get() promises", async () => {
+    await admin.send(
+      new CreateSecretCommand({ Name: `/${stage}/tenants/${red}/binary`, SecretBinary: new Uint8Array([1, 2, 3]) }),
+    );
+    await expect(secrets.forTenant(red).get("binary")).rejects.toThrow("secret 'binary' is binary, not text");
   });
 
   it("refuses a tenant id that is not one, which could name another tenant's folder", async () => {
@@ -84,5 +101,11 @@ describe("global configuration (SSM on moto)", () => {
     >("tiers");
     expect(Object.keys(tiers).sort()).toEqual(["basic", "enterprise", "premium", "standard"]);
     expect(tiers.basic?.tenantDailyQuota).toBeGreaterThan(0);
+  });
+
+  it("names a parameter that does not exist", async () => {
+    await expect(createAppConfig({ stage }).getJson("no-such-setting")).rejects.toThrow(
+      "configuration 'no-such-setting' does not exist",
+    );
   });
 });

@@ -6,9 +6,16 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LRUCache } from "lru-cache";
 import { assertTenantId } from "../auth/token-verifier.ts";
 import type { TenantCredentials } from "../data/tenant-credentials.ts";
+import { errorChain } from "../http/errors.ts";
 
-/** A secret name below the tenant's folder: path segments of letters, digits, `_`, `-`, `.`; no `..`. */
-const SECRET_NAME = /^(?!.*\.\.)[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+/** A secret name below the tenant's folder: path segments of letters, digits, `_`, `-`, `.`; no `.` or `..` segment. */
+const SECRET_NAME = /^(?!.*\.\.)(?!(?:.*\/)?\.(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+
+/** Secrets Manager's longest secret name. */
+const MAX_SECRET_NAME_LENGTH = 512;
+
+/** A name as error messages quote it: the start of a long one. */
+const quoted = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
 
 /** The caller's tenant's secrets; no method takes a tenant id, so another tenant's path cannot be named. */
 export interface TenantSecrets {
@@ -39,8 +46,11 @@ export interface TenantSecretsOptions {
  */
 export function tenantSecretName(stage: string, tenantId: string, name: string): string {
   assertTenantId(tenantId);
-  if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name '${name}'`);
-  return `/${stage}/tenants/${tenantId}/${name}`;
+  const full = `/${stage}/tenants/${tenantId}/${name}`;
+  if (!SECRET_NAME.test(name) || full.length > MAX_SECRET_NAME_LENGTH) {
+    throw new Error(`invalid secret name '${quoted(name)}'`);
+  }
+  return full;
 }
 
 /**
@@ -79,9 +89,14 @@ export function createTenantSecrets(options: TenantSecretsOptions): TenantSecret
         } catch (error) {
           // Powertools' message quotes the start of the value JSON.parse refused: a secret must not reach a log.
           if (error instanceof TransformParameterError) throw new Error(`secret '${name}' is not valid JSON`);
+          if (errorChain(error).some((e) => e.name === "ResourceNotFoundException")) {
+            throw new Error(`secret '${name}' does not exist`);
+          }
           throw error;
         }
         if (value === undefined) throw new Error(`secret '${name}' has no value`);
+        // A binary secret comes as bytes; this interface promises text.
+        if (!transform && typeof value !== "string") throw new Error(`secret '${name}' is binary, not text`);
         return value as T;
       };
       return {

@@ -336,6 +336,14 @@ describe("toProblemError", () => {
     expect(toProblemError(conflict).status).toBe(503);
   });
 
+  it("takes a dependency's refusal that Powertools Parameters wrapped (its `cause`) for one: 503", () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $fault: "client" });
+    const wrapped = new Error("Rate exceeded", { cause: throttled });
+    wrapped.name = "GetParameterError";
+    expect(toProblemError(wrapped).status).toBe(503);
+    expect(toProblemError(new Error("not an outage", { cause: new Error("nor this") })).status).toBe(500);
+  });
+
   it("takes STS throttling a tenant's AssumeRole (its error is named `Throttling`) for a dependency's refusal: 503", () => {
     const throttled = Object.assign(new Error("Rate exceeded"), { name: "Throttling", $fault: "client" });
     expect(toProblemError(throttled).status).toBe(503);

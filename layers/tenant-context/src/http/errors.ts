@@ -194,8 +194,24 @@ const RETRYABLE_AWS_ERRORS = new Set([
   "ETIMEDOUT",
 ]);
 
+/**
+ * The error and those it wraps (`cause`), outermost first, at most four: Powertools Parameters
+ * wraps the SDK's error in its own `GetParameterError`.
+ *
+ * @example
+ * const missing = errorChain(error).some((e) => e.name === "ResourceNotFoundException");
+ */
+export function errorChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let link = error; link instanceof Error && chain.length < 4; link = link.cause) chain.push(link);
+  return chain;
+}
+
 function isDependencyOutage(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  return errorChain(error).some(isOutageItself);
+}
+
+function isOutageItself(error: Error): boolean {
   const code = (error as { code?: string }).code;
   const fault = (error as { $fault?: string }).$fault;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
