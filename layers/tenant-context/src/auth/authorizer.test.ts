@@ -59,7 +59,6 @@ describe("createAuthorizer", () => {
       tier: "basic",
       userId: "u1",
       roles: "tenant-admin",
-      dailyQuota: "10000",
       issuedAt: "1700000000",
       expiresAt: "1700003600",
     });

@@ -26,8 +26,6 @@ export interface AuthorizerContext {
   userId: string;
   /** comma-separated roles */
   roles: string;
-  /** the tenant's daily request quota (its own, or its tier's) */
-  dailyQuota: string;
   /** the token's `iat`: the service checks it against the user's revocation, as the registry has it then */
   issuedAt: string;
   /** the token's `exp`: API Gateway may serve this decision from its cache after it, the service refuses it then */
@@ -111,8 +109,6 @@ export function createAuthorizer(options: AuthorizerOptions = {}): AuthorizerHan
         tier: tenant.tier,
         userId: identity.userId,
         roles: identity.roles.join(","),
-        // Spares every service function a configuration read on its hot path.
-        dailyQuota: String(tenant.dailyQuota ?? settings.tenantDailyQuota),
         issuedAt: String(identity.issuedAt),
         expiresAt: String(identity.expiresAt),
       };
