@@ -121,6 +121,12 @@ describe("the layer packaging", () => {
           `${id}: ${path} imports ${LAYER_PACKAGE} as an external`,
         ).toBe(true);
         expect(await readFile(resolve(path), "utf8"), path).toContain(`require("${LAYER_PACKAGE}")`);
+        // The layer ships its package's entry only: a subpath (its testing module, a deep import)
+        // is external too, and would fail to load in Lambda.
+        expect(
+          output.imports.filter((imported) => imported.path.startsWith(`${LAYER_PACKAGE}/`)).map((i) => i.path),
+          `${id}: ${path} imports a subpath of ${LAYER_PACKAGE}`,
+        ).toEqual([]);
       }
     },
   );
