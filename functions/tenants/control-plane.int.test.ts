@@ -114,6 +114,48 @@ describe("the onboarding saga on moto", () => {
     expect(await traces(req.tenantId, req.adminEmail)).toEqual(nothing);
   });
 
+  it("undoes every other step when one undo keeps failing, and tries a failing undo again", async () => {
+    const directory = controlPlane.onboarding.directory;
+    if (!directory) throw new Error("the control plane has a user directory");
+    const flaky = (failures: number) => {
+      let left = failures;
+      return {
+        ...directory,
+        removeUser: async (tenantId: string, userId: string) => {
+          if (left-- > 0) throw new Error("throttled");
+          await directory.removeUser(tenantId, userId);
+        },
+      };
+    };
+    const once = request("basic");
+    await expect(
+      onboardTenant({ ...controlPlane.onboarding, directory: flaky(1), failAt: "activate" }, once),
+    ).rejects.toBeInstanceOf(InjectedFaultError);
+    expect(await traces(once.tenantId, once.adminEmail)).toEqual(nothing);
+
+    const always = request("basic");
+    await expect(
+      onboardTenant({ ...controlPlane.onboarding, directory: flaky(Infinity), failAt: "activate" }, always),
+    ).rejects.toBeInstanceOf(InjectedFaultError);
+    expect(await traces(always.tenantId, always.adminEmail)).toEqual({ ...nothing, directory: true });
+  });
+
+  it("lets the operator offboard a tenant an onboarding left PENDING", async () => {
+    const left = request("basic");
+    const now = new Date().toISOString();
+    await controlPlane.onboarding.records.create({
+      tenantId: left.tenantId,
+      name: left.name,
+      tier: "basic",
+      status: "PENDING",
+      createdAt: now,
+      updatedAt: now,
+    });
+    const record = await startOffboarding(controlPlane.onboarding.records, left.tenantId);
+    for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
+    expect(await controlPlane.onboarding.records.get(left.tenantId)).toBeUndefined();
+  });
+
   it("makes an enterprise tenant fully ACTIVE: record, admin, directory, own key, secret, dedicated tables", async () => {
     const req = request();
     const record = await onboardTenant(controlPlane.onboarding, req);

@@ -1,7 +1,7 @@
 /** Use case: offboard a tenant: stream out all of its data, then delete data, users, secrets, keys and record. */
 
 import type { IdentityProvider } from "@tenantkit/shared/identity-provider";
-import { ConflictError, NotFoundError, type TenantRecord } from "@tenantkit/tenant-context";
+import { ConflictError, NotFoundError, type TenantRecord, type TenantStatus } from "@tenantkit/tenant-context";
 import type {
   LifecycleEvents,
   SiloTables,
@@ -52,7 +52,9 @@ export async function startOffboarding(
   now = new Date(),
 ): Promise<TenantRecord> {
   const record = await getTenant(records, tenantId);
-  if (!(await records.transition(tenantId, ["ACTIVE", "INACTIVE", "OFFBOARDING"], { status: "OFFBOARDING" }, now))) {
+  // PENDING too: what an onboarding could not undo is removed this way.
+  const from: TenantStatus[] = ["PENDING", "ACTIVE", "INACTIVE", "OFFBOARDING"];
+  if (!(await records.transition(tenantId, from, { status: "OFFBOARDING" }, now))) {
     throw new ConflictError(`Tenant '${tenantId}' is ${record.status} and cannot be offboarded now.`);
   }
   return { ...record, status: "OFFBOARDING" };

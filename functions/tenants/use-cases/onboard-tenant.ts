@@ -1,7 +1,7 @@
 /** Use case: bring a new tenant to life, as a saga in which every step has a compensation. */
 
 import { EmailTakenError, type IdentityProvider } from "@tenantkit/shared/identity-provider";
-import { NotFoundError, type TenantRecord } from "@tenantkit/tenant-context";
+import { logger, NotFoundError, type TenantRecord } from "@tenantkit/tenant-context";
 import type {
   LifecycleEvents,
   OnboardingRequest,
@@ -57,6 +57,38 @@ export interface OnboardingDeps {
  * A failure in steps 2-7 runs the compensations of the completed steps in reverse order, so
  * afterwards the tenant is fully ACTIVE or nothing of it remains; then the error is rethrown.
  */
+/** How often an undo is tried, a second apart: its dependency may be failing as the step's was. */
+const UNDO_ATTEMPTS = 3;
+
+/**
+ * Runs every undo, newest first; one failing does not stop the others (they undo other steps).
+ * What still fails after its tries is logged for an operator, who finishes the job by offboarding
+ * the tenant (a PENDING tenant may be offboarded).
+ */
+async function undoAll(undos: (() => Promise<void>)[], tenantId: string): Promise<void> {
+  const failures: unknown[] = [];
+  for (const undo of undos) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await undo();
+        break;
+      } catch (failure) {
+        if (attempt === UNDO_ATTEMPTS) {
+          failures.push(failure);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+  for (const failure of failures) {
+    logger.error("onboarding could not undo a step; offboard the tenant to remove what is left", {
+      tenant_id: tenantId,
+      error: failure as Error,
+    });
+  }
+}
+
 export async function onboardTenant(
   deps: OnboardingDeps,
   request: OnboardingRequest,
@@ -130,7 +162,7 @@ export async function onboardTenant(
       if (!activated) throw new Error(`tenant ${request.tenantId} left PENDING during onboarding`);
     });
   } catch (error) {
-    for (const undo of compensations.reverse()) await undo();
+    await undoAll(compensations.reverse(), request.tenantId);
     throw error;
   }
   const active: TenantRecord = { ...record, status: "ACTIVE" };
