@@ -24,6 +24,7 @@ export function createUsersApp(
     identity,
     directory: directory(c),
     revocations: c.var.revocations,
+    callerRoles: c.var.tenant.roles,
   });
 
   app.openapi(createUserRoute, async (c) =>

@@ -1,4 +1,8 @@
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminAddUserToGroupCommand,
+  AdminRemoveUserFromGroupCommand,
+  CognitoIdentityProviderClient,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
@@ -71,7 +75,7 @@ beforeAll(async () => {
 });
 
 /** Calls the users service in process as a tenant admin of `tenantId` (as the authorizer would pass it). */
-async function call(tenantId: string, method: string, path: string, body?: unknown) {
+async function call(tenantId: string, method: string, path: string, body?: unknown, roles = "tenant-admin") {
   const res = await app.request(
     path,
     {
@@ -82,7 +86,7 @@ async function call(tenantId: string, method: string, path: string, body?: unkno
       event: {
         requestContext: {
           requestId: crypto.randomUUID(),
-          authorizer: { tenantId, tier: "basic", userId: "admin", roles: "tenant-admin" },
+          authorizer: { tenantId, tier: "basic", userId: "admin", roles },
         },
       },
       lambdaContext: { getRemainingTimeInMillis: () => 29_000 },
@@ -107,6 +111,36 @@ describe("the users service on moto", () => {
     expect((await call(acme, "DELETE", `/users/${id}`)).status).toBe(204);
     expect(await users.get(id)).toBeUndefined();
     expect((await call(acme, "GET", `/users/${id}`)).status).toBe(404);
+  });
+
+  it("lets only a system admin change or remove a system admin: a tenant admin of its tenant gets 403", async () => {
+    const email = `ops@${acme}.test`;
+    const id = (await call(acme, "POST", "/users", { email, role: "tenant-admin" })).body.userId;
+    await createCognitoIdentityProvider(userPoolId, cognito).grantRole(email, "system-admin");
+
+    expect((await call(acme, "PATCH", `/users/${id}`, { enabled: false })).status).toBe(403);
+    expect((await call(acme, "DELETE", `/users/${id}`)).status).toBe(403);
+    expect(await users.get(id)).toMatchObject({ enabled: true, groups: ["system-admin", "tenant-admin"] });
+
+    const asOperator = await call(acme, "PATCH", `/users/${id}`, { enabled: false }, "tenant-admin,system-admin");
+    expect(asOperator.status).toBe(200);
+    expect(await users.get(id)).toMatchObject({ enabled: false });
+  });
+
+  it("takes the role to change from Cognito, not from a directory that lags a change that failed half way", async () => {
+    const email = `lagging@${acme}.test`;
+    const id = (await call(acme, "POST", "/users", { email, role: "tenant-user" })).body.userId;
+    // A promotion whose directory write failed: Cognito has tenant-admin, the directory tenant-user.
+    const username = id;
+    await cognito.send(
+      new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: "tenant-admin" }),
+    );
+    await cognito.send(
+      new AdminRemoveUserFromGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: "tenant-user" }),
+    );
+
+    expect((await call(acme, "PATCH", `/users/${id}`, { role: "tenant-user" })).status).toBe(200);
+    expect(await users.get(id)).toMatchObject({ groups: ["tenant-user"] });
   });
 
   it("revokes the tokens of a user it re-roles, disables or deletes, not of one it enables or leaves as it was", async () => {

@@ -6,6 +6,7 @@ import {
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
@@ -14,7 +15,7 @@ import {
   UserNotFoundException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { NotFoundError, type Role, TENANT_CLAIM } from "@tenantkit/tenant-context";
+import { NotFoundError, ROLES, type Role, TENANT_CLAIM } from "@tenantkit/tenant-context";
 
 export interface NewUser {
   email: string;
@@ -44,6 +45,8 @@ export interface IdentityProvider {
    * Returns the user's current email.
    */
   changeTenantUser(tenantId: string, userId: string, change: UserChange | "delete"): Promise<{ email: string }>;
+  /** The roles (groups) of user `userId` of `tenantId`, as `changeTenantUser` finds it; otherwise `NotFoundError`. */
+  rolesOf(tenantId: string, userId: string): Promise<Role[]>;
   /** By email and unchecked: only for seeding. Users of a tenant are changed through `changeTenantUser`. */
   grantRole(email: string, role: Role): Promise<void>;
   /** sets a permanent password (seeding and tests; real users set their own) */
@@ -160,6 +163,13 @@ export function createCognitoIdentityProvider(
         await client.send(new AdminUserGlobalSignOutCommand(target)).catch(gone);
       }
       return { email };
+    },
+    async rolesOf(tenantId, userId) {
+      const { username } = await userOfTenant(tenantId, userId);
+      const { Groups = [] } = await client.send(
+        new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: username }),
+      );
+      return ROLES.filter((role) => Groups.some((group) => group.GroupName === role));
     },
     async grantRole(email, role) {
       await addToGroup(email, role);
