@@ -23,6 +23,7 @@ import {
   NotFoundError,
   type Tier,
 } from "@tenantkit/tenant-context";
+import { captureOutput } from "@tenantkit/tenant-context/testing";
 import { describe, expect, inject, it, vi } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
@@ -154,6 +155,22 @@ describe("the onboarding saga on moto", () => {
     const record = await startOffboarding(controlPlane.onboarding.records, left.tenantId);
     for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
     expect(await controlPlane.onboarding.records.get(left.tenantId)).toBeUndefined();
+  });
+
+  it("answers a committed onboarding as done when its lifecycle event cannot be published, and logs the loss", async () => {
+    const noBus = createControlPlane({ ...env, EVENT_BUS_NAME: unique("no-such-bus") });
+    const req = request("basic");
+    const output = captureOutput();
+    let record: Awaited<ReturnType<typeof onboardTenant>>;
+    try {
+      record = await onboardTenant(noBus.onboarding, req);
+    } finally {
+      output.restore();
+    }
+    expect(record.status).toBe("ACTIVE");
+    expect(
+      output.lines().find((line) => line.message === "lifecycle event not published; the change it reports stands"),
+    ).toMatchObject({ level: "ERROR", tenant_id: req.tenantId, event_type: "TenantOnboarded" });
   });
 
   it("makes an enterprise tenant fully ACTIVE: record, admin, directory, own key, secret, dedicated tables", async () => {

@@ -4,6 +4,7 @@ import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import {
   createEventPublisher,
   createTenantDataSource,
+  logger,
   registryMaxAgeSeconds,
   requireEnv,
   tenantDataCredentials,
@@ -89,10 +90,19 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   const publisher = env.EVENT_BUS_NAME
     ? createEventPublisher({ source: "tenantkit.tenants", busName: env.EVENT_BUS_NAME })
     : undefined;
+  // A lifecycle event is published once its change has committed: if EventBridge fails it (after
+  // the publisher's retries), the change stands and is answered as done; the lost event is logged
+  // for an operator (it misses only from the audit trail).
   const eventsFor = (correlationId?: string, userId?: string): LifecycleEvents | undefined =>
     publisher && {
       publish: async (tenantId, type, data) => {
-        await publisher.publish({ tenantId, type, data, correlationId, userId });
+        await publisher.publish({ tenantId, type, data, correlationId, userId }).catch((error: unknown) => {
+          logger.error("lifecycle event not published; the change it reports stands", {
+            tenant_id: tenantId,
+            event_type: type,
+            error: error as Error,
+          });
+        });
       },
     };
   const directory = (tenantId: string) => createUserDirectory(dataSource.forTenant(tenantId).table("users"));
