@@ -263,6 +263,54 @@ describe("the waits of a tier change and an offboarding", () => {
 });
 
 describe("offboarding on moto", () => {
+  it("also removes the copy a tier change failed to clean up after its switch; a later move does not bring it back", async () => {
+    const req = request("basic");
+    await onboardTenant(controlPlane.onboarding, req);
+    await createProduct(createProductStore(data.forTenant(req.tenantId).table("products")), {
+      name: "left behind",
+      priceCents: 1,
+      currency: "EUR",
+      stock: 1,
+    });
+    const pooledProducts = async () => (await data.forTenant(req.tenantId).table("products").query()).items.length;
+    // The pooled copy's removal fails once, after the switch to the dedicated tables.
+    let failing = true;
+    const movable = controlPlane.tierChange.data;
+    const deps = {
+      ...controlPlane.tierChange,
+      data: {
+        ...movable,
+        deleteAll: async (tenantId: string, tables?: Record<string, string>) => {
+          if (!tables && failing) {
+            failing = false;
+            throw new Error("throttled");
+          }
+          await movable.deleteAll(tenantId, tables);
+        },
+      },
+    };
+    await expect(changeTier(deps, req.tenantId, "enterprise")).rejects.toThrow("throttled");
+    expect(await pooledProducts()).toBe(1);
+
+    // The tenant deletes the product in its dedicated table; moving back must not bring it again.
+    const silo = await controlPlane.onboarding.records.get(req.tenantId);
+    const dedicated = data.forTenant(req.tenantId, silo?.tables).table("products");
+    for (const item of (await dedicated.query()).items) await dedicated.delete({ productId: item.productId });
+    await changeTier(controlPlane.tierChange, req.tenantId, "premium");
+    expect(await pooledProducts()).toBe(0);
+    await changeTier(controlPlane.tierChange, req.tenantId, "enterprise");
+    await createProduct(createProductStore(data.forTenant(req.tenantId).table("products")), {
+      name: "left behind again",
+      priceCents: 1,
+      currency: "EUR",
+      stock: 1,
+    });
+
+    const record = await startOffboarding(controlPlane.onboarding.records, req.tenantId);
+    for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
+    expect(await pooledProducts()).toBe(0);
+  });
+
   it("streams the tenant's data out, then deletes everything; a second offboarding is 404", async () => {
     const req = request("enterprise");
     const record = await onboardTenant(controlPlane.onboarding, req);

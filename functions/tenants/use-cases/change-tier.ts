@@ -24,8 +24,8 @@ export class MigrationMismatchError extends Error {}
  * 1. Read the tenant (404); the same tier is a no-op; only an ACTIVE tenant moves (409 otherwise).
  * 2. Between two pooled tiers: change the tier, done.
  * 3. Between pooled and silo: mark MIGRATING (requests get a retryable 503), wait until no
- *    container can act on the old record, create the dedicated tables if moving to silo, copy
- *    every item, compare counts, switch the record (tier, tables, usage key) to ACTIVE, then
+ *    container can act on the old record, create the dedicated tables if moving to silo, clear
+ *    the destination (an earlier move's failed cleanup), copy every item, compare counts, switch the record (tier, tables, usage key) to ACTIVE, then
  *    delete the old copy. A failure before the switch deletes the partial copy and restores the
  *    tenant as it was.
  * 4. Publish `TenantTierChanged`.
@@ -56,6 +56,9 @@ export async function changeTier(
     try {
       await deps.settle();
       to = toSilo ? await deps.siloTables.create(tenantId) : undefined;
+      // The destination may hold what an earlier move failed to remove after its switch: cleared
+      // first, so that nothing stale joins the tenant's data (and the counts below compare).
+      await deps.data.deleteAll(tenantId, to);
       const copied = await deps.data.copy(tenantId, from, to);
       const source = await deps.data.count(tenantId, from);
       const target = await deps.data.count(tenantId, to);

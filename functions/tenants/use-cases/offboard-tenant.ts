@@ -90,10 +90,13 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
     });
   }
   await deps.data.deleteAll(tenantId, tables);
+  // Also where a tier change may have left a copy it failed to remove: the pooled tables of a
+  // silo tenant, and (below) the dedicated tables a pooled tenant's name would have.
+  if (tables) await deps.data.deleteAll(tenantId, undefined);
   await deps.bookkeeping?.deleteAll(tenantId, undefined);
   await deps.secrets.deleteAll(tenantId);
   if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);
-  if (tables) await deps.siloTables.delete(tables);
+  await deps.siloTables.delete(tables ?? deps.siloTables.namesFor(tenantId));
   await deps.records.remove(tenantId);
   await deps.events?.publish(tenantId, "TenantOffboarded", { items });
   yield { type: "deleted", tenantId, items };
