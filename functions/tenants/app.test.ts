@@ -75,12 +75,17 @@ describe("tenants app: DELETE /tenants/{id} refuses a malformed id before any da
     expect(used).toEqual(["get"]);
   });
 
-  it("refuses the caller's own tenant with 400 naming path field 'id'", async () => {
-    const { app, used } = tenantsApp();
-    const res = await app.request("/tenants/operator", { method: "DELETE" }, viaAuthorizer);
-    expect(res.status).toBe(400);
-    expect((await res.json()).errors).toEqual([{ location: "path", field: "id", message: "is your own tenant" }]);
-    expect(used).toEqual([]);
+  it("refuses to offboard or deactivate the caller's own tenant, with 400 naming path field 'id'", async () => {
+    for (const [method, path] of [
+      ["DELETE", "/tenants/operator"],
+      ["POST", "/tenants/operator/deactivate"],
+    ]) {
+      const { app, used } = tenantsApp();
+      const res = await app.request(path as string, { method }, viaAuthorizer);
+      expect(res.status, path).toBe(400);
+      expect((await res.json()).errors).toEqual([{ location: "path", field: "id", message: "is your own tenant" }]);
+      expect(used).toEqual([]);
+    }
   });
 });
 

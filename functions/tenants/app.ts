@@ -63,6 +63,13 @@ export interface TenantsAppOptions {
 }
 
 /** The system admin's routes, and `GET /tenant` for a tenant admin. */
+/** The operator's own tenant is not offboarded or deactivated through the API: 400 naming the id. */
+function refuseOwnTenant(c: Context<TenantEnv>, id: string): void {
+  if (id === c.var.tenant.id) {
+    throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
+  }
+}
+
 export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<TenantEnv> {
   const controlPlane = options.controlPlane ?? createControlPlane();
   const { records } = controlPlane.onboarding;
@@ -88,8 +95,11 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
   });
 
   app.openapi(deactivateTenantRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    // Deactivating the operator's own tenant would refuse every system admin's token.
+    refuseOwnTenant(c, id);
     const { onboarding } = forCaller(c);
-    return c.json(toView(await setTenantStatus(onboarding, c.req.valid("param").id, "INACTIVE")), 200);
+    return c.json(toView(await setTenantStatus(onboarding, id, "INACTIVE")), 200);
   });
 
   app.openapi(activateTenantRoute, async (c) => {
@@ -104,8 +114,7 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     const params = TenantIdParams.safeParse(sent);
     if (!params.success) throw new ValidationError(fieldErrors(params.error, "param", sent));
     const { id } = params.data;
-    if (id === c.var.tenant.id)
-      throw new ValidationError([{ location: "path", field: "id", message: "is your own tenant" }]);
+    refuseOwnTenant(c, id);
     const record = await startOffboarding(records, id);
     const { offboarding } = forCaller(c);
     return ndjsonResponse(c, exportAndDeleteTenant(offboarding, record));
