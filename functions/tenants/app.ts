@@ -62,7 +62,6 @@ export interface TenantsAppOptions {
   tenantContext?: TenantContextOptions;
 }
 
-/** The system admin's routes, and `GET /tenant` for a tenant admin. */
 /** The operator's own tenant is not offboarded or deactivated through the API: 400 naming the id. */
 function refuseOwnTenant(c: Context<TenantEnv>, id: string): void {
   if (id === c.var.tenant.id) {
@@ -70,6 +69,7 @@ function refuseOwnTenant(c: Context<TenantEnv>, id: string): void {
   }
 }
 
+/** The system admin's routes, and `GET /tenant` for a tenant admin. */
 export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<TenantEnv> {
   const controlPlane = options.controlPlane ?? createControlPlane();
   const { records } = controlPlane.onboarding;

@@ -138,23 +138,47 @@ describe("the onboarding saga on moto", () => {
     await expect(
       onboardTenant({ ...controlPlane.onboarding, directory: flaky(Infinity), failAt: "activate" }, always),
     ).rejects.toBeInstanceOf(InjectedFaultError);
-    expect(await traces(always.tenantId, always.adminEmail)).toEqual({ ...nothing, directory: true });
+    // The PENDING record stays, for the operator to offboard what is left.
+    expect(await traces(always.tenantId, always.adminEmail)).toEqual({ ...nothing, record: true, directory: true });
+    const record = await startOffboarding(controlPlane.onboarding.records, always.tenantId);
+    for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
+    expect(await traces(always.tenantId, always.adminEmail)).toEqual(nothing);
   });
 
-  it("lets the operator offboard a tenant an onboarding left PENDING", async () => {
-    const left = request("basic");
+  it("refuses to move a silo tenant whose record names no dedicated tables (409): nothing to move from", async () => {
+    const req = request("basic");
     const now = new Date().toISOString();
     await controlPlane.onboarding.records.create({
-      tenantId: left.tenantId,
-      name: left.name,
-      tier: "basic",
-      status: "PENDING",
+      tenantId: req.tenantId,
+      name: req.name,
+      tier: "enterprise",
+      status: "ACTIVE",
       createdAt: now,
       updatedAt: now,
     });
-    const record = await startOffboarding(controlPlane.onboarding.records, left.tenantId);
-    for await (const _line of exportAndDeleteTenant(controlPlane.offboarding, record));
-    expect(await controlPlane.onboarding.records.get(left.tenantId)).toBeUndefined();
+    await expect(changeTier(controlPlane.tierChange, req.tenantId, "premium")).rejects.toThrow(
+      "names no dedicated tables",
+    );
+    expect(await controlPlane.onboarding.records.get(req.tenantId)).toMatchObject({ status: "ACTIVE" });
+  });
+
+  it("removes a record only in the status its run left it: never one a later run made for the id", async () => {
+    const { records } = controlPlane.onboarding;
+    const req = request("basic");
+    const now = new Date();
+    await records.create({
+      tenantId: req.tenantId,
+      name: req.name,
+      tier: "basic",
+      status: "ACTIVE",
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
+    expect(await records.remove(req.tenantId, "PENDING")).toBe(false);
+    expect(await records.remove(req.tenantId, "OFFBOARDING")).toBe(false);
+    expect(await records.get(req.tenantId)).toMatchObject({ status: "ACTIVE" });
+    expect(await records.remove(req.tenantId, "ACTIVE")).toBe(true);
+    expect(await records.remove(req.tenantId, "ACTIVE")).toBe(true);
   });
 
   it("answers a committed onboarding as done when its lifecycle event cannot be published, and logs the loss", async () => {

@@ -22,7 +22,12 @@ export interface TenantRecords {
     changes: Partial<Pick<TenantRecord, "status" | "tier" | "tables" | "usageKey" | "usageKeyId">>,
     now: Date,
   ): Promise<boolean>;
-  remove(tenantId: string): Promise<void>;
+  /**
+   * Deletes the record while its status is `status`: an onboarding undoing itself removes its
+   * PENDING record, and an offboarding its OFFBOARDING one, never a record another run has made
+   * since (a tenant that took the id). Returns whether it deleted it (none is there: true).
+   */
+  remove(tenantId: string, status: TenantStatus): Promise<boolean>;
 }
 
 /** A usage-plan key of the tenant's own (enterprise); pooled tiers share their tier's key. */

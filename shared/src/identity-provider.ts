@@ -166,9 +166,13 @@ export function createCognitoIdentityProvider(
     },
     async rolesOf(tenantId, userId) {
       const { username } = await userOfTenant(tenantId, userId);
-      const { Groups = [] } = await client.send(
-        new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: username }),
-      );
+      const { Groups = [] } = await client
+        .send(new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: username }))
+        .catch((error: unknown) => {
+          // Deleted between the two reads: as if it had not been found by the first.
+          if (error instanceof UserNotFoundException) throw new NotFoundError("user", userId);
+          throw error;
+        });
       return ROLES.filter((role) => Groups.some((group) => group.GroupName === role));
     },
     async grantRole(email, role) {

@@ -93,8 +93,22 @@ export function createDynamoDbTenantRecords(
       }
     },
 
-    async remove(tenantId) {
-      await client.send(new DeleteCommand({ TableName: tableName, Key: { tenantId } }));
+    async remove(tenantId, status) {
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { tenantId },
+            ConditionExpression: "attribute_not_exists(tenantId) OR #status = :status",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":status": status },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
     },
   };
 }

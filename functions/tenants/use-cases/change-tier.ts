@@ -42,6 +42,10 @@ export async function changeTier(
     throw new ConflictError(`Tenant '${tenantId}' is ${current.status}; only an ACTIVE tenant can change tier.`);
   const wasSilo = current.tier === SILO_TIER;
   const toSilo = tier === SILO_TIER;
+  // A silo record that names no dedicated tables cannot say where the data is to move from.
+  if (wasSilo && !toSilo && !current.tables) {
+    throw new ConflictError(`Tenant '${tenantId}' is ${current.tier} but its record names no dedicated tables.`);
+  }
 
   if (wasSilo === toSilo) {
     if (!(await deps.records.transition(tenantId, ["ACTIVE"], { tier }, now)))

@@ -97,7 +97,9 @@ export async function* exportAndDeleteTenant(deps: OffboardingDeps, record: Tena
   await deps.secrets.deleteAll(tenantId);
   if (record.usageKeyId) await deps.usageKeys?.deleteKey(record.usageKeyId);
   await deps.siloTables.delete(tables ?? deps.siloTables.namesFor(tenantId));
-  await deps.records.remove(tenantId);
+  if (!(await deps.records.remove(tenantId, "OFFBOARDING"))) {
+    throw new ConflictError(`Tenant '${tenantId}' left OFFBOARDING during its offboarding.`);
+  }
   await deps.events?.publish(tenantId, "TenantOffboarded", { items });
   yield { type: "deleted", tenantId, items };
 }

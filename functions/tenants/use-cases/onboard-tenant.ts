@@ -46,6 +46,38 @@ export interface OnboardingDeps {
   failAt?: OnboardingStep | undefined;
 }
 
+/** How often an undo is tried, a second apart: its dependency may be failing as the step's was. */
+const UNDO_ATTEMPTS = 3;
+
+/**
+ * Runs every undo, newest first; one failing does not stop the others (they undo other steps).
+ * Each that still fails after its tries is logged at once, for an operator. Returns whether all
+ * of them succeeded.
+ */
+async function undoAll(undos: (() => Promise<void>)[], tenantId: string): Promise<boolean> {
+  let clean = true;
+  for (const undo of undos) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await undo();
+        break;
+      } catch (failure) {
+        if (attempt < UNDO_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          continue;
+        }
+        clean = false;
+        logger.error("onboarding could not undo a step; offboard the tenant to remove what is left", {
+          tenant_id: tenantId,
+          error: failure as Error,
+        });
+        break;
+      }
+    }
+  }
+  return clean;
+}
+
 /**
  * 1. Refuse a taken admin email before anything is written (409, nothing created).
  * 2. Write the tenant record as PENDING (a taken tenant id is a 409).
@@ -54,41 +86,12 @@ export interface OnboardingDeps {
  * 5. Create the tenant's initial secrets.
  * 6. Enterprise: create dedicated (silo) tables.
  * 7. Mark the tenant ACTIVE (with its tables and key), then publish `TenantOnboarded`.
- * A failure in steps 2-7 runs the compensations of the completed steps in reverse order, so
- * afterwards the tenant is fully ACTIVE or nothing of it remains; then the error is rethrown.
+ * A failure in steps 3-7 runs the compensations of the completed steps in reverse order, so
+ * afterwards the tenant is fully ACTIVE or nothing of it remains; then the error is rethrown. If
+ * one cannot be undone, the PENDING record stays, for the operator to offboard the tenant (which
+ * removes what is left); the record is removed only while it is still PENDING, never a record a
+ * later run has made.
  */
-/** How often an undo is tried, a second apart: its dependency may be failing as the step's was. */
-const UNDO_ATTEMPTS = 3;
-
-/**
- * Runs every undo, newest first; one failing does not stop the others (they undo other steps).
- * What still fails after its tries is logged for an operator, who finishes the job by offboarding
- * the tenant (a PENDING tenant may be offboarded).
- */
-async function undoAll(undos: (() => Promise<void>)[], tenantId: string): Promise<void> {
-  const failures: unknown[] = [];
-  for (const undo of undos) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await undo();
-        break;
-      } catch (failure) {
-        if (attempt === UNDO_ATTEMPTS) {
-          failures.push(failure);
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
-  }
-  for (const failure of failures) {
-    logger.error("onboarding could not undo a step; offboard the tenant to remove what is left", {
-      tenant_id: tenantId,
-      error: failure as Error,
-    });
-  }
-}
-
 export async function onboardTenant(
   deps: OnboardingDeps,
   request: OnboardingRequest,
@@ -112,7 +115,6 @@ export async function onboardTenant(
   };
 
   await step("createRecord", () => deps.records.create(record));
-  compensations.push(() => deps.records.remove(request.tenantId));
   try {
     await step("createAdminUser", async () => {
       const userId = await deps.identity.createUser({
@@ -162,7 +164,18 @@ export async function onboardTenant(
       if (!activated) throw new Error(`tenant ${request.tenantId} left PENDING during onboarding`);
     });
   } catch (error) {
-    await undoAll(compensations.reverse(), request.tenantId);
+    // The record goes last, and only if all else is undone: it is what lets an operator offboard
+    // what is left.
+    if (await undoAll(compensations.reverse(), request.tenantId)) {
+      await undoAll(
+        [
+          async () => {
+            await deps.records.remove(request.tenantId, "PENDING");
+          },
+        ],
+        request.tenantId,
+      );
+    }
     throw error;
   }
   const active: TenantRecord = { ...record, status: "ACTIVE" };

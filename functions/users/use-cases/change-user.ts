@@ -55,9 +55,11 @@ export async function changeUser(
   // Cognito, not the directory, says what the user is now: the directory is written last, and lags
   // a change that failed half way. So the role is compared with Cognito's, and an asked enabled
   // flag is always applied (enabling or disabling twice changes nothing).
-  const roles = await rolesToChange(deps, tenantId, userId);
-  const current = roles.find((held) => held !== "system-admin") ?? user.role;
-  const role = change.role && change.role !== current ? { from: current, to: change.role } : undefined;
+  const held = (await rolesToChange(deps, tenantId, userId)).filter((role) => role !== "system-admin");
+  // Another tenant role than the one asked (a promotion that failed half way leaves both) goes.
+  const other = held.find((role) => role !== change.role);
+  const role =
+    change.role && (other || !held.includes(change.role)) ? { from: other ?? user.role, to: change.role } : undefined;
   const enabled = change.enabled;
   const { email } = await deps.identity.changeTenantUser(tenantId, userId, {
     ...(role && { role }),
