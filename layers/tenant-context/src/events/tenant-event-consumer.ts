@@ -81,8 +81,7 @@ function parseBody(record: SQSRecord): TenantEvent {
  * coming from the event, which only Tenantkit's own services publish. An event whose tenant is
  * gone or leaving, or older than its tenant, is dropped (logged, counted as `EventsDropped`); one
  * whose tenant is being onboarded or migrated fails its delivery, to come again (`eventRefusal`).
- * Records are processed in
- * parallel with Powertools Batch and failures are reported per message (`batchItemFailures`,
+ * Records are processed in parallel with Powertools Batch and failures are reported per message (`batchItemFailures`,
  * the event source needs `FunctionResponseTypes: [ReportBatchItemFailures]`), so only failed
  * messages return to the queue; a message that never succeeds ends in the dead-letter queue
  * after the queue's `maxReceiveCount`. `handle` must be idempotent per `event.eventId`:
@@ -131,7 +130,6 @@ export function createTenantEventConsumer(
     });
     const messageKeys = { message_id: record.messageId, receive_count: receiveCount };
     try {
-      // Silo tenants have dedicated tables.
       let tenant = await registry.get(event.tenantId);
       let refusal = eventRefusal(tenant, event);
       // A drop is for good: it rests on the record as it is, not on a copy cached before a new
@@ -148,6 +146,7 @@ export function createTenantEventConsumer(
         eventLogger.info("event dropped", { ...messageKeys, reason: refusal.drop });
         return;
       }
+      // Silo tenants have dedicated tables, named in their record.
       await handle(event, { data: dataSource.forTenant(event.tenantId, tenant?.tables), logger: eventLogger });
     } catch (error) {
       if (error instanceof EventDeferredError) {
