@@ -58,8 +58,9 @@ const registry: TenantRegistry = {
     name: "Bench",
     tier: "premium",
     status: "ACTIVE",
-    createdAt: "",
-    updatedAt: "",
+    // Readable, and before any token: a record without a creation time refuses every token.
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
   }),
 };
 const config = { getJson: async () => ({}) } as unknown as AppConfig;

@@ -94,7 +94,16 @@ const inMemoryDocumentClient = {
 
 const registryClient = {
   send: async () => ({
-    Item: { tenantId: TENANT, name: "Acme", tier: "basic", status: "ACTIVE", createdAt: "", updatedAt: "" },
+    // Created before the bench's tokens were issued: a record without a readable `createdAt`, or
+    // newer than a token, refuses it (`tokenRefusal`).
+    Item: {
+      tenantId: TENANT,
+      name: "Acme",
+      tier: "basic",
+      status: "ACTIVE",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
+    },
   }),
 } as unknown as DynamoDBDocumentClient;
 
