@@ -25,8 +25,18 @@ const [sizeArg = "1000", mode = "per-line", output = ""] = process.argv.slice(2)
 const size = Number(sizeArg);
 const TENANT = "bench-memory";
 
+/** The status of the last answer: anything but 200 would measure the wrong path (a 401, say). */
+let answeredStatus: number | undefined;
 Object.assign(globalThis, {
-  awslambda: { streamifyResponse: (handler: unknown) => handler, HttpResponseStream: { from: (s: unknown) => s } },
+  awslambda: {
+    streamifyResponse: (handler: unknown) => handler,
+    HttpResponseStream: {
+      from: (s: unknown, metadata: { statusCode?: number }) => {
+        answeredStatus = metadata.statusCode;
+        return s;
+      },
+    },
+  },
 });
 // Loaded after awslambda exists, as on Lambda.
 const { streamHandle } = await import("hono/aws-lambda");
@@ -95,6 +105,7 @@ for (let run = 0; run < 2; run++) {
     },
   });
   await handler(restEvent({ path: "/products/export", authorizer: benchAuthorizer(TENANT) }), sink, lambdaContext());
+  if (answeredStatus !== 200) throw new Error(`the export answered ${answeredStatus}: it would measure the wrong path`);
 }
 const peak = processMemory(process.pid).peakRssMiB;
 globalThis.gc?.();

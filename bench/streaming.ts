@@ -51,8 +51,15 @@ export interface StreamingResult {
   memoryDiagnostic: MemoryDiagnostic[];
 }
 
-/** `nodeArguments`: Lambda's heap settings for the export function, as its gateway worker gets them */
-async function memoryDiagnostic(
+/**
+ * The peak memory of one export of `size` products in a fresh process; it fails when the export
+ * does not answer 200. `nodeArguments`: Lambda's heap settings for the export function, as its
+ * gateway worker gets them.
+ *
+ * @example
+ * const { peakRssMiB } = await memoryDiagnostic(1000, "per-page", []);
+ */
+export async function memoryDiagnostic(
   size: number,
   mode: MemoryDiagnostic["mode"],
   nodeArguments: string[],

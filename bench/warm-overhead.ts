@@ -52,30 +52,42 @@ interface WorkerOutput {
   roundCpuMs: number;
 }
 
+/**
+ * Runs the worker, which writes its samples to `output`; it fails (and so does this) when a
+ * contender does not answer as the path it is meant to measure. `env` adds `BENCH_WARM_*` settings.
+ *
+ * @example
+ * await runWarmOverheadWorker(output, shippedLayer, { BENCH_WARM_ROUNDS: "1", BENCH_WARM_ROUND_MS: "1" });
+ */
+export function runWarmOverheadWorker(output: string, shippedLayer: string, env: Record<string, string> = {}) {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--expose-gc", workerScript, output, shippedLayer], {
+      env: {
+        ...process.env,
+        POWERTOOLS_SERVICE_NAME: "products",
+        POWERTOOLS_METRICS_NAMESPACE: "Tenantkit",
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        AWS_REGION: "us-east-1",
+        STAGE: "bench",
+        // template.yaml's Globals set it for every function: the stack meters every request
+        USAGE_TABLE: "bench-usage",
+        ...env,
+      },
+      // the stack's EMF lines go where Lambda's stdout goes: out of the process, not to a terminal
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`warm-overhead worker exited ${code}`))));
+  });
+}
+
 export const warmOverhead: Benchmark<WarmOverheadResult> = {
   name: "warm-overhead",
   async run(context) {
     const output = join(benchRoot, "warm-overhead-samples.json");
     const shippedLayer = join((await context.build()).layerNodeModules, "@tenantkit/tenant-context/index.js");
     context.log("signing tokens, warming up, then measuring in rounds (about 20 s)");
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--expose-gc", workerScript, output, shippedLayer], {
-        env: {
-          ...process.env,
-          POWERTOOLS_SERVICE_NAME: "products",
-          POWERTOOLS_METRICS_NAMESPACE: "Tenantkit",
-          POWERTOOLS_LOG_LEVEL: "INFO",
-          AWS_REGION: "us-east-1",
-          STAGE: "bench",
-          // template.yaml's Globals set it for every function: the stack meters every request
-          USAGE_TABLE: "bench-usage",
-        },
-        // the stack's EMF lines go where Lambda's stdout goes: out of the process, not to a terminal
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      child.once("error", reject);
-      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`warm-overhead worker exited ${code}`))));
-    });
+    await runWarmOverheadWorker(output, shippedLayer);
     const raw = JSON.parse(await readFile(output, "utf8")) as WorkerOutput;
     await rm(output, { force: true });
     const summaries = raw.contenders.map((c) => ({ ...c, latencyUs: summarize(c.samplesUs) }));
