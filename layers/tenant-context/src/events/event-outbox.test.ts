@@ -60,4 +60,50 @@ describe("the outbox sweeper", () => {
       expect.objectContaining({ level: "CRITICAL", event_id: "e-2", violation: expect.stringContaining("globex") }),
     ]);
   });
+
+  it("goes on past a record it published but could not remove, and past a shard it could not read", async () => {
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    const shardRecord = (shard: string, eventId: string) => ({ ...record("acme", eventId), shard });
+    const deleted: unknown[] = [];
+    vi.spyOn(client, "send").mockImplementation(async (command: unknown) => {
+      if (command instanceof QueryCommand) {
+        const shard = command.input.ExpressionAttributeValues?.[":shard"];
+        if (shard === "1") throw throttled;
+        return {
+          Items:
+            shard === "0"
+              ? [shardRecord("0", "e-1"), shardRecord("0", "e-2")]
+              : shard === "5"
+                ? [shardRecord("5", "e-5")]
+                : [],
+        };
+      }
+      if (command instanceof DeleteCommand) {
+        if (command.input.Key?.eventId === "e-1") throw throttled;
+        deleted.push(command.input.Key?.eventId);
+      }
+      return {};
+    });
+    const sent: string[] = [];
+    const sweeper = createOutboxSweeper({
+      tableName: "outbox",
+      client,
+      sender: { send: async (entries) => void sent.push(...entries.map((e) => JSON.parse(e.Detail).eventId)) },
+      olderThanSeconds: 0,
+    });
+    const output = captureOutput();
+
+    await expect(sweeper.sweep().finally(output.restore)).rejects.toBe(throttled);
+
+    // Shards after the one that failed were swept; the record not removed is published again later.
+    expect(sent).toEqual(["e-1", "e-2", "e-5"]);
+    expect(deleted).toEqual(["e-2", "e-5"]);
+    expect(output.lines().map((line) => line.message)).toEqual(
+      expect.arrayContaining([
+        "outbox sweep: event published but not removed",
+        "outbox sweep: a shard could not be swept",
+      ]),
+    );
+  });
 });

@@ -150,6 +150,10 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
     const records = all.filter((record) => {
       const speaksFor = tenantOfEntry(record.entry);
       if (speaksFor === record.tenantId) return true;
+      if (speaksFor === undefined) {
+        logger.error("outbox record not sent: its entry holds no event", { event_id: record.eventId });
+        return false;
+      }
       logFailure(
         logger,
         "outbox record not sent",
@@ -172,12 +176,20 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
     }
     const sent = records.filter((record) => !unsent.has(record.entry));
     for (const record of sent) {
-      await client.send(
-        new DeleteCommand({
-          TableName: options.tableName,
-          Key: { tenantId: record.tenantId, eventId: record.eventId },
-        }),
-      );
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: options.tableName,
+            Key: { tenantId: record.tenantId, eventId: record.eventId },
+          }),
+        );
+      } catch (error) {
+        // Published: left in the outbox, it is published again by a later sweep (at least once).
+        logger.warn("outbox sweep: event published but not removed", {
+          event_id: record.eventId,
+          error: error as Error,
+        });
+      }
     }
     return { published: sent.length, failed: unsent.size + foreign };
   }
@@ -186,7 +198,21 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
     async sweep(now = new Date()) {
       const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
       const total: SweepResult = { published: 0, failed: 0 };
+      // A shard that fails (its index throttled, say) does not keep the others from being swept;
+      // the sweep fails after them, so that the failure shows.
+      let shardFailure: unknown;
       for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+        try {
+          await sweepShard(shard);
+        } catch (error) {
+          shardFailure ??= error;
+          logFailure(logger, "outbox sweep: a shard could not be swept", error, { shard });
+        }
+      }
+      if (shardFailure) throw shardFailure;
+      return total;
+
+      async function sweepShard(shard: number) {
         const pages = paginateQuery(
           { client, pageSize: 100 },
           {
@@ -205,7 +231,6 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
           total.failed += result.failed;
         }
       }
-      return total;
     },
   };
 }

@@ -1,6 +1,13 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import type { PutEventsCommand, PutEventsCommandOutput } from "@aws-sdk/client-eventbridge";
-import { describe, expect, it } from "vitest";
-import { createEventPublisher, EventPublishError, MAX_EVENT_BYTES, type PutEventsClient } from "./event-publisher.ts";
+import { describe, expect, it, vi } from "vitest";
+import {
+  createEventPublisher,
+  createEventSender,
+  EventPublishError,
+  MAX_EVENT_BYTES,
+  type PutEventsClient,
+} from "./event-publisher.ts";
 
 type Answer = PutEventsCommandOutput | Error;
 
@@ -99,6 +106,49 @@ describe("the event publisher", () => {
     const { client, calls } = scriptedEventBridge(new Error("socket hang up"));
     await publisherWith(client).publish({ tenantId: "acme", type: "OrderPlaced", data: {} });
     expect(calls).toHaveLength(2);
+  });
+
+  it("gives up on an EventBridge that never answers, after its tries, instead of holding the request", async () => {
+    // A server that takes the connection and never answers, as EventBridge does in a brownout.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    vi.stubEnv("AWS_ENDPOINT_URL_EVENTBRIDGE", `http://127.0.0.1:${port}`);
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
+    try {
+      const publisher = createEventPublisher({ busName: "bus", source: "tenantkit.orders", baseDelayMs: 0 });
+      await expect(
+        publisher.publish({ tenantId: "acme", type: "OrderPlaced", data: { orderId: "o-1" } }),
+      ).rejects.toBeInstanceOf(EventPublishError);
+      expect(sockets.length).toBeGreaterThanOrEqual(4);
+    } finally {
+      vi.unstubAllEnvs();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 20_000);
+
+  it("sends at most 256 KB per call, as EventBridge takes no more in one", async () => {
+    const { client, calls } = scriptedEventBridge();
+    const sender = createEventSender({ client, baseDelayMs: 0 });
+    const entry = (i: number) => ({
+      EventBusName: "bus",
+      Source: "tenantkit.orders",
+      DetailType: "OrderPlaced",
+      Detail: JSON.stringify({ i, padding: "x".repeat(30 * 1024) }),
+    });
+
+    await sender.send(Array.from({ length: 12 }, (_, i) => entry(i)));
+
+    const bytes = (entries: { Detail?: string }[]) =>
+      entries.reduce((sum, e) => sum + Buffer.byteLength(e.Detail ?? "") + 40, 0);
+    expect(calls.map((call) => call.Entries?.length)).toEqual([8, 4]);
+    for (const call of calls) expect(bytes(call.Entries ?? [])).toBeLessThanOrEqual(MAX_EVENT_BYTES);
   });
 
   it("sends at most 10 entries per call", async () => {

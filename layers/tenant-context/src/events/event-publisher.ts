@@ -101,14 +101,41 @@ export class EventPublishError extends Error {
 export const MAX_EVENT_BYTES = 256 * 1024;
 const ENTRIES_PER_CALL = 10;
 
+/** How long one PutEvents may take to connect, and then to answer (it takes tens of milliseconds). */
+const CALL_TIMEOUT_MS = 1000;
+
 const entrySize = (entry: EventEntry) =>
   Buffer.byteLength(entry.Source) + Buffer.byteLength(entry.DetailType) + Buffer.byteLength(entry.Detail) + 14;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Creates the sender that publishers (and the outbox sweeper) share: `PutEvents` in chunks of
- * 10, entries that EventBridge refuses or that a failed call left unsent retried with back-off.
+ * The entries in PutEvents calls of at most 10 entries and 256 KB together: EventBridge refuses a
+ * larger call whole, and since a sweep reads the oldest records first, the same ones would meet in
+ * the same refused call on every sweep.
+ */
+function callsOf(entries: EventEntry[]): EventEntry[][] {
+  const calls: EventEntry[][] = [];
+  let call: EventEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entrySize(entry);
+    if (call.length > 0 && (call.length === ENTRIES_PER_CALL || bytes + size > MAX_EVENT_BYTES)) {
+      calls.push(call);
+      call = [];
+      bytes = 0;
+    }
+    call.push(entry);
+    bytes += size;
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
+}
+
+/**
+ * Creates the sender that publishers (and the outbox sweeper) share: `PutEvents` in calls of at
+ * most 10 entries and 256 KB, entries that EventBridge refuses or that a failed call left unsent
+ * retried with back-off.
  *
  * @example
  * const sender = createEventSender();
@@ -125,7 +152,17 @@ export function createEventSender(options: EventSenderOptions = {}): EventSender
   async function putOnce(entries: EventEntry[]): Promise<{ failed: EventEntry[]; reason: string; cause?: unknown }> {
     try {
       const { EventBridgeClient, PutEventsCommand } = await eventBridge();
-      client ??= new EventBridgeClient({});
+      client ??= new EventBridgeClient({
+        // Publishing follows a commit, inside the request that made it: a call that hangs must
+        // not hold that request (to a 5xx for a change that is done). Each try gives up after a
+        // second to connect and a second to answer, and this loop (not the SDK) tries again.
+        requestHandler: {
+          connectionTimeout: CALL_TIMEOUT_MS,
+          requestTimeout: CALL_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        },
+        maxAttempts: 1,
+      });
       const output = await client.send(new PutEventsCommand({ Entries: entries as PutEventsRequestEntry[] }));
       if (!output.FailedEntryCount) return { failed: [], reason: "" };
       const results = output.Entries ?? [];
@@ -152,9 +189,9 @@ export function createEventSender(options: EventSenderOptions = {}): EventSender
     async send(entries) {
       const failed: EventEntry[] = [];
       let lastError: EventPublishError | undefined;
-      for (let i = 0; i < entries.length; i += ENTRIES_PER_CALL) {
+      for (const chunk of callsOf(entries)) {
         try {
-          await sendChunk(entries.slice(i, i + ENTRIES_PER_CALL));
+          await sendChunk(chunk);
         } catch (error) {
           if (!(error instanceof EventPublishError)) throw error;
           failed.push(...error.failed);
