@@ -2,12 +2,15 @@
 import { createCognitoIdentityProvider } from "@tenantkit/shared/identity-provider";
 import { createUserDirectory } from "@tenantkit/shared/user-directory";
 import {
+  createAppConfig,
   createEventPublisher,
   createTenantDataSource,
   logger,
   registryMaxAgeSeconds,
   requireEnv,
+  SILO_TIER,
   tenantDataCredentials,
+  tierSettings,
   USAGE_TABLE_NAME,
 } from "@tenantkit/tenant-context";
 import { createSecretsManagerTenantSecrets } from "./adapters/aws-tenant-secrets.ts";
@@ -82,7 +85,12 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   const records = createDynamoDbTenantRecords(requireEnv("TENANTS_TABLE", env));
   const identity = createCognitoIdentityProvider(requireEnv("USER_POOL_ID", env));
   const usageKeys = createApiGatewayUsageKeys({
-    usagePlanId: requireEnv("ENTERPRISE_USAGE_PLAN_ID", env),
+    // From the tier configuration: see its comment in template.yaml.
+    usagePlanId: async () => {
+      const { usagePlanId } = await tierSettings(createAppConfig({ stage: requireEnv("STAGE", env) }), SILO_TIER);
+      if (!usagePlanId) throw new Error(`the tier configuration names no usage plan for ${SILO_TIER}`);
+      return usagePlanId;
+    },
     keyNamePrefix: requireEnv("STACK_NAME", env),
   });
   const secrets = createSecretsManagerTenantSecrets(requireEnv("STAGE", env));

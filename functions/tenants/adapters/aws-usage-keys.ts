@@ -10,7 +10,8 @@ import {
 import type { UsageKeys } from "../ports.ts";
 
 export function createApiGatewayUsageKeys(options: {
-  usagePlanId: string;
+  /** the plan the keys join, looked up when the first key is made */
+  usagePlanId: () => Promise<string>;
   keyNamePrefix: string;
   client?: APIGatewayClient;
 }): UsageKeys {
@@ -25,7 +26,7 @@ export function createApiGatewayUsageKeys(options: {
       const keyId = key.id as string;
       try {
         await client.send(
-          new CreateUsagePlanKeyCommand({ usagePlanId: options.usagePlanId, keyId, keyType: "API_KEY" }),
+          new CreateUsagePlanKeyCommand({ usagePlanId: await options.usagePlanId(), keyId, keyType: "API_KEY" }),
         );
       } catch (error) {
         await client.send(new DeleteApiKeyCommand({ apiKey: keyId }));

@@ -9,6 +9,8 @@ export interface TierSettings {
   tenantDailyQuota: number;
   /** the tier's usage-plan API key value, returned by the authorizer as usageIdentifierKey */
   usageKey: string;
+  /** the tier's usage plan, which its tenants' own keys join (enterprise) */
+  usagePlanId?: string;
   features: Record<string, boolean>;
 }
 
