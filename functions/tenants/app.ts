@@ -9,7 +9,7 @@ import {
   requireRole,
   type TenantContextOptions,
   type TenantEnv,
-  tierSettings,
+  tenantDailyQuota,
   USAGE_TABLE_NAME,
   usageToday,
   ValidationError,
@@ -127,7 +127,7 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
     const own = await getOwnTenant({
       record,
       usageToday: () => usageToday(data.table(USAGE_TABLE_NAME)),
-      dailyQuota: async () => record.dailyQuota ?? (await tierSettings(config, tenant.tier)).tenantDailyQuota,
+      dailyQuota: () => tenantDailyQuota(config, record),
     });
     return c.json(own, 200);
   });

@@ -84,16 +84,19 @@ export function createControlPlane(env: NodeJS.ProcessEnv = process.env): Contro
   });
   const records = createDynamoDbTenantRecords(requireEnv("TENANTS_TABLE", env));
   const identity = createCognitoIdentityProvider(requireEnv("USER_POOL_ID", env));
+  const stage = requireEnv("STAGE", env);
+  // One configuration reader, so the tier configuration is read through one Powertools cache.
+  const config = createAppConfig({ stage });
   const usageKeys = createApiGatewayUsageKeys({
     // From the tier configuration: see its comment in template.yaml.
     usagePlanId: async () => {
-      const { usagePlanId } = await tierSettings(createAppConfig({ stage: requireEnv("STAGE", env) }), SILO_TIER);
+      const { usagePlanId } = await tierSettings(config, SILO_TIER);
       if (!usagePlanId) throw new Error(`the tier configuration names no usage plan for ${SILO_TIER}`);
       return usagePlanId;
     },
     keyNamePrefix: requireEnv("STACK_NAME", env),
   });
-  const secrets = createSecretsManagerTenantSecrets(requireEnv("STAGE", env));
+  const secrets = createSecretsManagerTenantSecrets(stage);
   const siloTables = createDynamoDbSiloTables({ pooledTables: dataTables, prefix: requireEnv("STACK_NAME", env) });
   const publisher = env.EVENT_BUS_NAME
     ? createEventPublisher({ source: "tenantkit.tenants", busName: env.EVENT_BUS_NAME })

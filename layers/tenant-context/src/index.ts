@@ -91,4 +91,4 @@ export {
   TIERS,
   type Tier,
 } from "./registry/tenant-registry.ts";
-export { type TierConfig, type TierSettings, tierSettings } from "./registry/tier-config.ts";
+export { type TierConfig, type TierSettings, tenantDailyQuota, tierSettings } from "./registry/tier-config.ts";

@@ -41,7 +41,7 @@ import {
   TIERS,
   type Tier,
 } from "../registry/tenant-registry.ts";
-import { tierSettings } from "../registry/tier-config.ts";
+import { tenantDailyQuota } from "../registry/tier-config.ts";
 import {
   ForbiddenError,
   NotFoundError,
@@ -112,9 +112,8 @@ export interface TenantContextOptions {
 export const USAGE_TABLE_NAME = "tenant-usage";
 
 /** Counts the request against the tenant's daily quota (429 past it). */
-async function meter(usage: TenantTable, record: TenantRecord, config: () => AppConfig): Promise<void> {
-  // The record's, not the authorizer's: API Gateway may serve a decision cached before a tier change.
-  const quota = record.dailyQuota ?? (await tierSettings(config(), record.tier)).tenantDailyQuota;
+async function meter(usage: TenantTable, record: TenantRecord, config: AppConfig): Promise<void> {
+  const quota = await tenantDailyQuota(config, record);
   try {
     await countRequest(usage, quota);
   } catch (error) {
@@ -270,7 +269,7 @@ export const tenantContext = (options: TenantContextOptions = {}): MiddlewareHan
       refuseUnlessAdmitted(record, tenant);
       // Silo tenants have dedicated tables, named in their registry record; nothing else changes.
       const data = dataSource.forTenant(tenant.id, record.tables);
-      const counted = metering ? meter(data.table(USAGE_TABLE_NAME), record, config) : undefined;
+      const counted = metering ? meter(data.table(USAGE_TABLE_NAME), record, requestConfig) : undefined;
       // A read answered whole (under `handle()`) runs while it is being counted: its latency loses
       // a DynamoDB round trip, and if the count refuses it, its answer is dropped for the 429. A
       // write, or a streamed answer (which cannot be taken back once begun), waits for the count.

@@ -1,6 +1,6 @@
 /** The shape of the tier configuration (`/<stage>/config/tiers`), built in template.yaml from its TierLimits mapping. */
 import type { AppConfig } from "../config/app-config.ts";
-import type { Tier } from "./tenant-registry.ts";
+import type { TenantRecord, Tier } from "./tenant-registry.ts";
 
 export interface TierSettings {
   rateLimit: number;
@@ -30,4 +30,18 @@ export async function tierSettings(config: AppConfig, tier: Tier): Promise<TierS
   const settings = tiers[tier];
   if (!settings) throw new Error(`tier '${tier}' is missing from the tier configuration`);
   return settings;
+}
+
+/**
+ * A tenant's daily request quota: its record's own, else its tier's. From the record, never from
+ * an authorizer's context (API Gateway may serve a decision cached before a tier change).
+ *
+ * @example
+ * const quota = await tenantDailyQuota(c.var.config, record); // e.g. 10000
+ */
+export async function tenantDailyQuota(
+  config: AppConfig,
+  record: Pick<TenantRecord, "tier" | "dailyQuota">,
+): Promise<number> {
+  return record.dailyQuota ?? (await tierSettings(config, record.tier)).tenantDailyQuota;
 }
