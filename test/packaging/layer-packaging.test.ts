@@ -154,6 +154,29 @@ describe("the layer packaging", () => {
     expect(JSON.parse(result.body)).toMatchObject({ title: "Unauthorized", status: 401 });
   });
 
+  it("reads whether invocations run concurrently once per container, not on every Powertools store access", async () => {
+    // layers/tenant-context/build.mjs makes Powertools read AWS_LAMBDA_MAX_CONCURRENCY once (one read
+    // per bundled copy of Powertools commons); unpatched, each request reads it dozens of times.
+    const result = (await runInLambdaShape(`
+      globalThis.awslambda = { streamifyResponse: (fn) => fn, HttpResponseStream: { from: (s) => s } };
+      let reads = 0;
+      process.env = new Proxy(process.env, {
+        get: (env, name) => ((name === "AWS_LAMBDA_MAX_CONCURRENCY" && reads++), Reflect.get(env, name)),
+      });
+      const { handler } = require("./ProductsFunction/handler.js");
+      const event = require(${JSON.stringify(join(process.cwd(), "events/products-list.json"))});
+      const { authorizer, ...requestContext } = event.requestContext;
+      (async () => {
+        const statuses = [];
+        for (let i = 0; i < 20; i++) statuses.push((await handler({ ...event, requestContext }, {})).statusCode);
+        console.log(JSON.stringify({ reads, statuses: [...new Set(statuses)] }));
+      })();
+    `)) as { reads: number; statuses: number[] };
+    expect(result.statuses).toEqual([401]);
+    expect(result.reads).toBeGreaterThan(0);
+    expect(result.reads).toBeLessThanOrEqual(2);
+  });
+
   it("ships source maps that name the TypeScript sources without embedding them, and stack traces use them", async () => {
     for (const map of [
       "TenantContextLayer/nodejs/node_modules/@tenantkit/tenant-context/index.js.map",
