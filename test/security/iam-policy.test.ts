@@ -192,23 +192,19 @@ describe("event publishers", () => {
   );
 
   it("may each publish only as their own service (events:source), since the audit consumer trusts the source", () => {
-    expect(putEvents.map(([id]) => id).sort()).toEqual([
-      "ControlPlanePolicy",
-      "OrdersFunction",
-      "OutboxSweeperFunction",
-    ]);
+    expect(putEvents.map(([id]) => id).sort()).toEqual(["OnboardingPolicy", "OrdersFunction", "OutboxSweeperFunction"]);
     const sources = Object.fromEntries(
       putEvents.map(([id, statement]) => [id, [statement.Condition?.StringEquals?.["events:source"]].flat()]),
     );
     expect(sources).toEqual({
-      ControlPlanePolicy: ["tenantkit.tenants"],
+      OnboardingPolicy: ["tenantkit.tenants"],
       OrdersFunction: ["tenantkit.orders"],
       OutboxSweeperFunction: ["tenantkit.orders"],
     });
   });
 });
 
-describe("the control plane's policy", () => {
+describe("the control plane's policies", () => {
   it("allows TagResource wherever the control plane creates a resource with Tags (AWS asks for both)", () => {
     const adapters = new URL("../../functions/tenants/adapters/", import.meta.url);
     const tagging = readdirSync(adapters)
@@ -217,8 +213,57 @@ describe("the control plane's policy", () => {
       .filter((source) => /\bTags: \[/.test(source))
       .map((source) => /@aws-sdk\/client-([a-z-]+)/.exec(source)?.[1]?.replaceAll("-", ""));
     expect(tagging.sort()).toEqual(["dynamodb", "secretsmanager"]);
-    const actions = resources.ControlPlanePolicy?.Properties.PolicyDocument.Statement.flatMap(actionsOf);
-    for (const service of tagging) expect(actions).toContain(`${service}:TagResource`);
+    for (const service of tagging) expect(allowedActionsOf("TenantsFunction")).toContain(`${service}:TagResource`);
+  });
+});
+
+/** Every statement a function's role holds: its managed policies' (by `!Ref`) and its inline ones. */
+function statementsOf(functionId: string): Json[] {
+  return (resources[functionId]?.Properties.Policies ?? []).flatMap((policy: Json) => {
+    if (policy.Ref) return resources[policy.Ref]?.Properties.PolicyDocument.Statement;
+    if (policy.Statement) return policy.Statement;
+    throw new Error(`${functionId}: a policy this test cannot read: ${JSON.stringify(policy)}`);
+  });
+}
+const allowedActionsOf = (functionId: string) =>
+  [...new Set(statementsOf(functionId).flatMap(actionsOf))].sort((a, b) => a.localeCompare(b));
+
+describe("least privilege", () => {
+  it("the authorizer reads the registry and global configuration, and cannot become a tenant", () => {
+    expect(allowedActionsOf("AuthorizerFunction")).toEqual([
+      "dynamodb:GetItem",
+      "ssm:GetParameter",
+      "ssm:GetParameters",
+      "ssm:GetParametersByPath",
+    ]);
+  });
+
+  it("the public sign-up holds what a self-service onboarding and its undo do, and nothing of the operator's", () => {
+    // No dedicated tables, no usage key of its own (registrations are basic, standard or premium),
+    // no reading or listing of tenants, no signing users out.
+    expect(allowedActionsOf("RegistrationsFunction")).toEqual([
+      "cognito-idp:AdminAddUserToGroup",
+      "cognito-idp:AdminCreateUser",
+      "cognito-idp:AdminDeleteUser",
+      "cognito-idp:AdminGetUser",
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "events:PutEvents",
+      "secretsmanager:CreateSecret",
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:TagResource",
+      "sts:AssumeRole",
+      "sts:TagSession",
+    ]);
+    const recordWrites = statementsOf("RegistrationsFunction").filter((s) => actionsOf(s).includes("dynamodb:PutItem"));
+    expect(recordWrites.map((s) => s.Resource)).toEqual([{ "Fn::GetAtt": ["TenantsTable", "Arn"] }]);
+  });
+
+  it("grants nothing the deployed code never calls: setting passwords (the local seed does) or describing secrets", () => {
+    const granted = [...ids("AWS::Serverless::Function").flatMap(allowedActionsOf), ...statements.flatMap(actionsOf)];
+    expect(granted).not.toContain("cognito-idp:AdminSetUserPassword");
+    expect(granted).not.toContain("secretsmanager:DescribeSecret");
   });
 });
 
