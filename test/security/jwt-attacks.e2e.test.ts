@@ -43,6 +43,8 @@ let stack: StackWithResources;
 let tenant: TestTenant;
 let victim: TestTenant;
 let genuine: string;
+/** the same user's access token, as the local stack's user pool issues it (trigger included) */
+let genuineAccess: string;
 /** the genuine token's claims: every minted token starts from these */
 let claims: Record<string, unknown>;
 let idpKey: CryptoKey;
@@ -64,6 +66,7 @@ beforeAll(async () => {
   expect(planted.status).toBe(201);
   genuine = tenant.user.token;
   claims = parseToken(genuine).payload;
+  genuineAccess = (await signIn({ ...stack, email: tenant.user.email, password: DEMO_PASSWORD })).accessToken;
   idpKey = await identityProviderKey();
   const refs = stack.context.refs;
   app = createProductsApp({
@@ -331,6 +334,18 @@ async function bothPaths(token: string) {
 describe("positive controls", () => {
   it("accepts the genuine token on both paths", async () => {
     const { gateway, direct } = await bothPaths(genuine);
+    expect(gateway.status, gateway.text).toBe(200);
+    expect(direct.status, direct.text).toBe(200);
+  });
+
+  it("accepts the genuine access token, whose tenant claim the pre-token-generation trigger put in it", async () => {
+    expect(parseToken(genuineAccess).payload).toMatchObject({
+      token_use: "access",
+      client_id: stack.clientId,
+      "custom:tenantId": tenant.tenantId,
+    });
+    expect(parseToken(genuineAccess).payload.aud).toBeUndefined();
+    const { gateway, direct } = await bothPaths(genuineAccess);
     expect(gateway.status, gateway.text).toBe(200);
     expect(direct.status, direct.text).toBe(200);
   });

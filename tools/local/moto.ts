@@ -13,6 +13,11 @@ export interface MotoOptions {
   host?: string;
   /** Receives moto's output line by line; it also goes to `.tenantkit/moto-<port>.log`, kept only if start-up fails. */
   log?: (line: string) => void;
+  /**
+   * Lambda's Invoke API for the functions (`startLambdaEndpoint`): with it, moto runs a user pool's
+   * pre-token-generation (V2) trigger when it issues tokens, as Cognito does; without it, it runs none.
+   */
+  lambdaEndpoint?: string;
 }
 
 export interface MotoServer {
@@ -70,7 +75,11 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   };
 
   const child = spawn(venvPython, [motoServerScript, "-H", host, "-p", String(port)], {
-    env: { ...process.env, ...motoEnvironment },
+    env: {
+      ...process.env,
+      ...motoEnvironment,
+      ...(options.lambdaEndpoint && { TENANTKIT_LAMBDA_ENDPOINT: options.lambdaEndpoint }),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   forwardLines(child.stdout, onLine);

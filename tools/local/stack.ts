@@ -5,6 +5,7 @@ import { localAwsEnv, localRegion } from "./aws-env.ts";
 import { buildAll, buildDir } from "./build.ts";
 import { startEventSources } from "./event-sources.ts";
 import { type LogSink, printFunctionLog, startGateway } from "./gateway/index.ts";
+import { startLambdaEndpoint } from "./lambda-endpoint.ts";
 import { setUpPythonTools, startMoto } from "./moto.ts";
 import { openApiDocsRoutes, writeOpenApiDocument } from "./openapi-docs.ts";
 import { provision } from "./provision.ts";
@@ -77,10 +78,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     () => setUpPythonTools(log),
     () => ".venv",
   );
+  // Where moto invokes the user pool's trigger: up before moto, answering once the functions are.
+  const lambdaEndpoint = await startLambdaEndpoint();
   const moto = await step(
     progress,
     "AWS services (moto server)",
-    () => startMoto({ port: options.motoPort ?? 0, log }),
+    () =>
+      startMoto({ port: options.motoPort ?? 0, log, lambdaEndpoint: lambdaEndpoint.url }).catch(async (error) => {
+        await lambdaEndpoint.close();
+        throw error;
+      }),
     (m) => m.endpoint,
   );
   try {
@@ -146,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       (g) => g.url,
     );
+    lambdaEndpoint.serve(template, context, gateway.lambda);
     const functionLog = options.functionLog ?? printFunctionLog;
     const eventSources = await step(
       progress,
@@ -194,12 +202,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await eventSources.stop();
         await gateway.close();
         await moto.stop();
+        await lambdaEndpoint.close();
         if (options.writeInfo) await rm(stackInfoPath, { force: true });
         await rm(openApiPath, { force: true });
       },
     };
   } catch (error) {
     await moto.stop();
+    await lambdaEndpoint.close();
     throw error;
   }
 }
