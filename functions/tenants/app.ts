@@ -29,7 +29,7 @@ import {
   registerRoute,
 } from "./routes.ts";
 import { TenantIdParams, tenantIdFromName, toView } from "./tenant.ts";
-import { changeTier } from "./use-cases/change-tier.ts";
+import { startTierChange, type TierChangeLine } from "./use-cases/change-tier.ts";
 import { getOwnTenant } from "./use-cases/get-own-tenant.ts";
 import { getTenant } from "./use-cases/get-tenant.ts";
 import { listTenants } from "./use-cases/list-tenants.ts";
@@ -55,6 +55,11 @@ async function onboard(controlPlane: ControlPlane, request: Omit<OnboardingReque
     }
     throw error;
   }
+}
+
+/** The lines of a move as the API shows them: the tenant as `GET /tenants/{id}` would. */
+async function* tierChangeLines(lines: AsyncIterable<TierChangeLine>) {
+  for await (const { type, record } of lines) yield { type, tenant: toView(record) };
 }
 
 export interface TenantsAppOptions {
@@ -88,10 +93,16 @@ export function createTenantsApp(options: TenantsAppOptions = {}): OpenAPIHono<T
 
   app.openapi(getTenantRoute, async (c) => c.json(toView(await getTenant(records, c.req.valid("param").id)), 200));
 
+  // A change between pooled tiers answers the tenant; a move between pooled and dedicated tables
+  // outlasts a buffered answer (API Gateway's 29 s), so it streams the record as the move goes.
   app.openapi(changeTierRoute, async (c) => {
     const { id } = c.req.valid("param");
     const { tierChange } = forCaller(c);
-    return c.json(toView(await changeTier(tierChange, id, c.req.valid("json").tier)), 200);
+    const started = await startTierChange(tierChange, id, c.req.valid("json").tier);
+    if (!started.move) return c.json(toView(started.record), 200);
+    // zod-openapi types a handler's answers by media type and has no type for NDJSON (it takes
+    // `application/x-ndjson` for a JSON type it refuses); the route documents both.
+    return ndjsonResponse(c, tierChangeLines(started.move)) as never;
   });
 
   app.openapi(deactivateTenantRoute, async (c) => {

@@ -31,7 +31,7 @@ import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
 import { createControlPlane } from "./control-plane.ts";
 import { TenantExistsError } from "./ports.ts";
-import { changeTier } from "./use-cases/change-tier.ts";
+import { changeTier, startTierChange } from "./use-cases/change-tier.ts";
 import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-cases/offboard-tenant.ts";
 import { InjectedFaultError, ONBOARDING_STEPS, onboardTenant } from "./use-cases/onboard-tenant.ts";
 
@@ -259,6 +259,35 @@ describe("tier changes on moto", () => {
     expect(record?.tables).toBeUndefined();
     expect(await all()).toEqual(created.sort(byId));
     expect(await tableExists(`${stack}-tenant-${req.tenantId}-products`)).toBe(false);
+  });
+});
+
+describe("a streamed tier change on moto", () => {
+  it("streams the tenant MIGRATING at once, and finishes the move when its reader goes away after that", async () => {
+    const req = request("basic");
+    await onboardTenant(controlPlane.onboarding, req);
+    let settled = false;
+    const deps = {
+      ...controlPlane.tierChange,
+      settle: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            settled = true;
+            resolve();
+          }, 200),
+        ),
+    };
+    const started = await startTierChange(deps, req.tenantId, "enterprise");
+    expect(started.record).toMatchObject({ tier: "basic", status: "MIGRATING" });
+    const lines = started.move as AsyncGenerator<{ record: { status: string } }>;
+    expect((await lines.next()).value?.record.status).toBe("MIGRATING");
+    // What ndjsonResponse does when its client goes away: `return()` on the lines. It ends only
+    // once the move has, so the invocation lasts as long as the move (and no longer).
+    await lines.return(undefined);
+    expect(settled).toBe(true);
+    const record = await controlPlane.onboarding.records.get(req.tenantId);
+    expect(record).toMatchObject({ tier: "enterprise", status: "ACTIVE" });
+    expect(record?.tables?.products).toBe(`${stack}-tenant-${req.tenantId}-products`);
   });
 });
 

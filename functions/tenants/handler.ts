@@ -1,4 +1,4 @@
-/** Lambda entry points of the control plane: buffered routes, the streamed offboarding, the public sign-up. */
+/** Lambda entry points of the control plane: buffered routes, the streamed offboarding and tier changes, the public sign-up. */
 import { handle, streamHandle } from "@tenantkit/tenant-context";
 import { createRegistrationsApp, createTenantsApp } from "./app.ts";
 

@@ -18,6 +18,8 @@ const OffboardingLine = z
     z.object({ type: z.literal("deleted"), tenantId: z.string(), items: z.number().int() }),
   ])
   .openapi("OffboardingLine");
+/** One line of a tier change's stream: the tenant as it is (MIGRATING), then as the move left it. */
+const TierChangeLine = z.object({ type: z.literal("tenant"), tenant: Tenant }).openapi("TierChangeLine");
 const conflict = { 409: problemResponse("Conflict") };
 
 export const createTenantRoute = createRoute({
@@ -60,7 +62,21 @@ export const changeTierRoute = createRoute({
   path: "/tenants/{id}",
   security: bearerSecurity,
   request: { params: TenantIdParams, body: jsonBody(TierChange) },
-  responses: { 200: jsonResponse(Tenant, "The tenant on its new tier"), ...problemResponses, ...conflict },
+  responses: {
+    200: {
+      description:
+        "Between pooled tiers, the tenant on its new tier (JSON). Between pooled and dedicated tables " +
+        "(to or from `enterprise`), the data moves, which takes a minute or more: NDJSON, streamed, a " +
+        "`tenant` line at once (MIGRATING), then one when the move is over (ACTIVE on the new tier); " +
+        "a move that fails restores the tenant on its old tier and ends the stream with an error",
+      content: {
+        "application/json": { schema: Tenant },
+        "application/x-ndjson": { schema: TierChangeLine },
+      },
+    },
+    ...problemResponses,
+    ...conflict,
+  },
 });
 
 export const deactivateTenantRoute = createRoute({

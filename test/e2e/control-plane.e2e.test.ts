@@ -325,7 +325,16 @@ describe("tier changes through the gateway", () => {
       }
       const moved = await move;
       expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-      expect(moved.body).toMatchObject({ tier, status: "ACTIVE" });
+      // Streamed, as the move outlasts a buffered answer: the tenant MIGRATING, then on its new tier.
+      expect(moved.headers.get("content-type")).toBe("application/x-ndjson");
+      const lines = (moved.body as string)
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(lines).toEqual([
+        { type: "tenant", tenant: expect.objectContaining({ tenantId, status: "MIGRATING" }) },
+        { type: "tenant", tenant: expect.objectContaining({ tenantId, tier, status: "ACTIVE" }) },
+      ]);
       for (const seen of observed) {
         if (seen.status === 200) expect(seen.count).toBe(before.length);
         else {

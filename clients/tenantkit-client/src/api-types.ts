@@ -414,6 +414,11 @@ export interface components {
       items: components["schemas"]["Tenant"][];
       nextCursor?: string;
     };
+    TierChangeLine: {
+      /** @enum {string} */
+      type: "tenant";
+      tenant: components["schemas"]["Tenant"];
+    };
     TierChange: {
       /** @enum {string} */
       tier: "basic" | "standard" | "premium" | "enterprise";
@@ -1998,13 +2003,14 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The tenant on its new tier */
+      /** @description Between pooled tiers, the tenant on its new tier (JSON). Between pooled and dedicated tables (to or from `enterprise`), the data moves, which takes a minute or more: NDJSON, streamed, a `tenant` line at once (MIGRATING), then one when the move is over (ACTIVE on the new tier); a move that fails restores the tenant on its old tier and ends the stream with an error */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": components["schemas"]["Tenant"];
+          "application/x-ndjson": components["schemas"]["TierChangeLine"];
         };
       };
       /** @description Invalid request */

@@ -1,5 +1,5 @@
 /** Use case: move a tenant to another tier, migrating its data between pooled and dedicated tables. */
-import { ConflictError, SILO_TIER, type TenantRecord, type Tier } from "@tenantkit/tenant-context";
+import { ConflictError, logFailure, logger, SILO_TIER, type TenantRecord, type Tier } from "@tenantkit/tenant-context";
 import type { LifecycleEvents, SiloTables, TenantDataAdmin, TenantRecords, UsageKeys } from "../ports.ts";
 import { getTenant } from "./get-tenant.ts";
 
@@ -20,24 +20,33 @@ export interface ChangeTierDeps {
 /** The copy did not match the source; the move was undone. */
 export class MigrationMismatchError extends Error {}
 
+/** What a tier change streams while the tenant's data moves: its record as it changes. */
+export interface TierChangeLine {
+  type: "tenant";
+  record: TenantRecord;
+}
+
+/** A tier change under way: the record now, and the lines of the data move running (none between pooled tiers). */
+export interface StartedTierChange {
+  record: TenantRecord;
+  move?: AsyncGenerator<TierChangeLine>;
+}
+
 /**
  * 1. Read the tenant (404); the same tier is a no-op; only an ACTIVE tenant moves (409 otherwise).
- * 2. Between two pooled tiers: change the tier, done.
- * 3. Between pooled and silo: mark MIGRATING (requests get a retryable 503), wait until no
- *    container can act on the old record, create the dedicated tables if moving to silo, clear
- *    the destination (an earlier move's failed cleanup), copy every item, compare counts, switch the record (tier, tables, usage key) to ACTIVE, then
- *    delete the old copy. A failure before the switch deletes the partial copy and restores the
- *    tenant as it was.
- * 4. Publish `TenantTierChanged`.
+ * 2. Between two pooled tiers: change the tier and publish `TenantTierChanged`, done.
+ * 3. Between pooled and silo: mark MIGRATING (requests get a retryable 503), start the move, and
+ *    hand back its lines: it takes longer than a buffered request may (its first wait alone is the
+ *    registry's max age plus the admitted work's), so it is streamed.
  */
-export async function changeTier(
+export async function startTierChange(
   deps: ChangeTierDeps,
   tenantId: string,
   tier: Tier,
   now = new Date(),
-): Promise<TenantRecord> {
+): Promise<StartedTierChange> {
   const current = await getTenant(deps.records, tenantId);
-  if (current.tier === tier) return current;
+  if (current.tier === tier) return { record: current };
   if (current.status !== "ACTIVE")
     throw new ConflictError(`Tenant '${tenantId}' is ${current.status}; only an ACTIVE tenant can change tier.`);
   const wasSilo = current.tier === SILO_TIER;
@@ -46,53 +55,116 @@ export async function changeTier(
   if (wasSilo && !toSilo && !current.tables) {
     throw new ConflictError(`Tenant '${tenantId}' is ${current.tier} but its record names no dedicated tables.`);
   }
-
   if (wasSilo === toSilo) {
     if (!(await deps.records.transition(tenantId, ["ACTIVE"], { tier }, now)))
       throw new ConflictError(`Tenant '${tenantId}' changed meanwhile.`);
-  } else {
-    if (!(await deps.records.transition(tenantId, ["ACTIVE"], { status: "MIGRATING" }, now))) {
-      throw new ConflictError(`Tenant '${tenantId}' changed meanwhile.`);
-    }
-    const from = current.tables;
-    let to: Record<string, string> | undefined;
-    let key: { keyId: string; value: string } | undefined;
-    try {
-      await deps.settle();
-      to = toSilo ? await deps.siloTables.create(tenantId) : undefined;
-      // The destination may hold what an earlier move failed to remove after its switch: cleared
-      // first, so that nothing stale joins the tenant's data (and the counts below compare).
-      await deps.data.deleteAll(tenantId, to);
-      const copied = await deps.data.copy(tenantId, from, to);
-      const source = await deps.data.count(tenantId, from);
-      const target = await deps.data.count(tenantId, to);
-      if (JSON.stringify(source) !== JSON.stringify(copied) || JSON.stringify(target) !== JSON.stringify(source)) {
-        throw new MigrationMismatchError(
-          `copy of ${tenantId} does not match: source ${JSON.stringify(source)}, target ${JSON.stringify(target)}`,
-        );
-      }
-      if (toSilo && deps.usageKeys) key = await deps.usageKeys.createDedicatedKey(tenantId);
-      await deps.records.transition(
-        tenantId,
-        ["MIGRATING"],
-        { status: "ACTIVE", tier, tables: to, usageKey: key?.value, usageKeyId: key?.keyId },
-        now,
-      );
-    } catch (error) {
-      if (key) await deps.usageKeys?.deleteKey(key.keyId);
-      if (toSilo) await deps.siloTables.delete(deps.siloTables.namesFor(tenantId));
-      else await deps.data.deleteAll(tenantId, to);
-      await deps.records.transition(tenantId, ["MIGRATING"], { status: "ACTIVE" }, now);
-      throw error;
-    }
-    // The switch is done: the old copy is unreachable now, so remove it.
-    if (wasSilo) {
-      await deps.siloTables.delete(from ?? {});
-      if (current.usageKeyId) await deps.usageKeys?.deleteKey(current.usageKeyId);
-    } else {
-      await deps.data.deleteAll(tenantId, undefined);
+    await deps.events?.publish(tenantId, "TenantTierChanged", { from: current.tier, to: tier });
+    return { record: { ...current, tier, updatedAt: now.toISOString() } };
+  }
+  if (!(await deps.records.transition(tenantId, ["ACTIVE"], { status: "MIGRATING" }, now))) {
+    throw new ConflictError(`Tenant '${tenantId}' changed meanwhile.`);
+  }
+  const migrating: TenantRecord = { ...current, status: "MIGRATING", updatedAt: now.toISOString() };
+  const moved = move(deps, current, tier, now);
+  // Awaited by the lines below; until then, a failure is not an unhandled rejection.
+  moved.catch(() => undefined);
+  return { record: migrating, move: linesOf(migrating, moved) };
+}
+
+/**
+ * The record while the move runs, then once it is over. A reader that goes away does not stop the
+ * move half way (the tenant would stay MIGRATING): the lines end when the move has, and a failure
+ * nobody reads any more is logged.
+ */
+async function* linesOf(migrating: TenantRecord, moved: Promise<TenantRecord>): AsyncGenerator<TierChangeLine> {
+  let read = false;
+  try {
+    yield { type: "tenant", record: migrating };
+    read = true;
+    yield { type: "tenant", record: await moved };
+  } finally {
+    if (!read) {
+      await moved.catch((error: unknown) => logFailure(logger, "tier change failed after its client went away", error));
     }
   }
+}
+
+/**
+ * Moves a MIGRATING tenant's data between pooled and dedicated tables: wait until no container can
+ * act on the old record, create the dedicated tables if moving to silo, clear the destination (an
+ * earlier move's failed cleanup), copy every item, compare counts, switch the record (tier,
+ * tables, usage key) to ACTIVE, delete the old copy, publish `TenantTierChanged`. A failure before
+ * the switch deletes the partial copy, restores the tenant as it was and is thrown.
+ */
+async function move(deps: ChangeTierDeps, current: TenantRecord, tier: Tier, now: Date): Promise<TenantRecord> {
+  const { tenantId } = current;
+  const wasSilo = current.tier === SILO_TIER;
+  const toSilo = tier === SILO_TIER;
+  const from = current.tables;
+  let to: Record<string, string> | undefined;
+  let key: { keyId: string; value: string } | undefined;
+  try {
+    await deps.settle();
+    to = toSilo ? await deps.siloTables.create(tenantId) : undefined;
+    // The destination may hold what an earlier move failed to remove after its switch: cleared
+    // first, so that nothing stale joins the tenant's data (and the counts below compare).
+    await deps.data.deleteAll(tenantId, to);
+    const copied = await deps.data.copy(tenantId, from, to);
+    const source = await deps.data.count(tenantId, from);
+    const target = await deps.data.count(tenantId, to);
+    if (JSON.stringify(source) !== JSON.stringify(copied) || JSON.stringify(target) !== JSON.stringify(source)) {
+      throw new MigrationMismatchError(
+        `copy of ${tenantId} does not match: source ${JSON.stringify(source)}, target ${JSON.stringify(target)}`,
+      );
+    }
+    if (toSilo && deps.usageKeys) key = await deps.usageKeys.createDedicatedKey(tenantId);
+    await deps.records.transition(
+      tenantId,
+      ["MIGRATING"],
+      { status: "ACTIVE", tier, tables: to, usageKey: key?.value, usageKeyId: key?.keyId },
+      now,
+    );
+  } catch (error) {
+    if (key) await deps.usageKeys?.deleteKey(key.keyId);
+    if (toSilo) await deps.siloTables.delete(deps.siloTables.namesFor(tenantId));
+    else await deps.data.deleteAll(tenantId, to);
+    await deps.records.transition(tenantId, ["MIGRATING"], { status: "ACTIVE" }, now);
+    throw error;
+  }
+  // The switch is done: the old copy is unreachable now, so remove it.
+  if (wasSilo) {
+    await deps.siloTables.delete(from ?? {});
+    if (current.usageKeyId) await deps.usageKeys?.deleteKey(current.usageKeyId);
+  } else {
+    await deps.data.deleteAll(tenantId, undefined);
+  }
   await deps.events?.publish(tenantId, "TenantTierChanged", { from: current.tier, to: tier });
-  return { ...current, tier, status: "ACTIVE", updatedAt: now.toISOString() };
+  const { usageKey: _key, usageKeyId: _keyId, tables: _tables, ...rest } = current;
+  return {
+    ...rest,
+    tier,
+    status: "ACTIVE",
+    ...(to && { tables: to }),
+    ...(key && { usageKey: key.value, usageKeyId: key.keyId }),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/**
+ * The whole tier change, move included, for callers that wait for it (tests, scripts): the
+ * tenant on its new tier.
+ *
+ * @example
+ * const record = await changeTier(controlPlane.tierChange, "acme", "enterprise");
+ */
+export async function changeTier(
+  deps: ChangeTierDeps,
+  tenantId: string,
+  tier: Tier,
+  now = new Date(),
+): Promise<TenantRecord> {
+  const started = await startTierChange(deps, tenantId, tier, now);
+  let record = started.record;
+  for await (const line of started.move ?? []) record = line.record;
+  return record;
 }
