@@ -23,13 +23,19 @@ import {
   NotFoundError,
   type Tier,
 } from "@tenantkit/tenant-context";
-import { captureOutput } from "@tenantkit/tenant-context/testing";
+import {
+  activeTenantRegistry,
+  captureOutput,
+  refusingVerifier,
+  unreachableDataSource,
+} from "@tenantkit/tenant-context/testing";
 import { describe, expect, inject, it, vi } from "vitest";
 import { functionEnvironment } from "../../tools/local/seed.ts";
 import { loadTemplate } from "../../tools/local/template.ts";
 import { createProductStore } from "../products/product-store.ts";
 import { createProduct } from "../products/use-cases/create-product.ts";
-import { createControlPlane } from "./control-plane.ts";
+import { createTenantsApp } from "./app.ts";
+import { type ControlPlane, createControlPlane } from "./control-plane.ts";
 import { TenantExistsError } from "./ports.ts";
 import { changeTier, startTierChange } from "./use-cases/change-tier.ts";
 import { type ExportLine, exportAndDeleteTenant, startOffboarding } from "./use-cases/offboard-tenant.ts";
@@ -54,6 +60,8 @@ const data = createTenantDataSource({
   tables: { products: context.refs.ProductsTable as string, users: context.refs.UsersTable as string },
   credentials: createTenantCredentials({ roleArn: context.attributes["TenantDataRole.Arn"] as string }),
 });
+/** What API Gateway passes on after the Lambda authorizer allowed a system admin's request. */
+const SYSTEM_ADMIN = { tenantId: "operator", tier: "basic", userId: "u1", roles: "system-admin" };
 let sequence = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++sequence}`;
 
@@ -263,28 +271,70 @@ describe("tier changes on moto", () => {
 });
 
 describe("a streamed tier change on moto", () => {
-  it("streams the tenant MIGRATING at once, and finishes the move when its reader goes away after that", async () => {
+  /** The control plane with a move's first wait lasting `ms`, recording when it has passed. */
+  function withSlowMoves(ms: number) {
+    const waits = { over: false };
+    const settle = () =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          waits.over = true;
+          resolve();
+        }, ms),
+      );
+    const slow: ControlPlane = {
+      ...controlPlane,
+      tierChange: { ...controlPlane.tierChange, settle },
+      forRequest: () => slow,
+    };
+    return { slow, waits };
+  }
+
+  it("answers PATCH with the tenant MIGRATING at once, and finishes the move when the client leaves after that", async () => {
     const req = request("basic");
     await onboardTenant(controlPlane.onboarding, req);
-    let settled = false;
-    const deps = {
-      ...controlPlane.tierChange,
-      settle: () =>
-        new Promise<void>((resolve) =>
-          setTimeout(() => {
-            settled = true;
-            resolve();
-          }, 200),
-        ),
-    };
-    const started = await startTierChange(deps, req.tenantId, "enterprise");
+    const { slow, waits } = withSlowMoves(300);
+    const app = createTenantsApp({
+      controlPlane: slow,
+      tenantContext: {
+        dataSource: unreachableDataSource(),
+        verifier: refusingVerifier(),
+        registry: activeTenantRegistry(),
+        metering: false,
+      },
+    });
+    const res = await app.request(
+      `/tenants/${req.tenantId}`,
+      {
+        method: "PATCH",
+        body: JSON.stringify({ tier: "enterprise" }),
+        headers: { "Content-Type": "application/json" },
+      },
+      { event: { requestContext: { requestId: "move", authorizer: SYSTEM_ADMIN } } },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-ndjson");
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = JSON.parse(new TextDecoder().decode((await reader.read()).value).split("\n")[0] as string);
+    expect(first).toMatchObject({ type: "tenant", tenant: { tenantId: req.tenantId, status: "MIGRATING" } });
+    // The client goes away: the cancel ends only once the move has.
+    await reader.cancel();
+    expect(waits.over).toBe(true);
+    expect(await controlPlane.onboarding.records.get(req.tenantId)).toMatchObject({
+      tier: "enterprise",
+      status: "ACTIVE",
+    });
+  });
+
+  it("finishes the move when the lines are stopped before their second is asked for", async () => {
+    const req = request("basic");
+    await onboardTenant(controlPlane.onboarding, req);
+    const { slow, waits } = withSlowMoves(200);
+    const started = await startTierChange(slow.tierChange, req.tenantId, "enterprise");
     expect(started.record).toMatchObject({ tier: "basic", status: "MIGRATING" });
     const lines = started.move as AsyncGenerator<{ record: { status: string } }>;
     expect((await lines.next()).value?.record.status).toBe("MIGRATING");
-    // What ndjsonResponse does when its client goes away: `return()` on the lines. It ends only
-    // once the move has, so the invocation lasts as long as the move (and no longer).
     await lines.return(undefined);
-    expect(settled).toBe(true);
+    expect(waits.over).toBe(true);
     const record = await controlPlane.onboarding.records.get(req.tenantId);
     expect(record).toMatchObject({ tier: "enterprise", status: "ACTIVE" });
     expect(record?.tables?.products).toBe(`${stack}-tenant-${req.tenantId}-products`);

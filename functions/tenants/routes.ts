@@ -67,7 +67,8 @@ export const changeTierRoute = createRoute({
       description:
         "Between pooled tiers, the tenant on its new tier (JSON). Between pooled and dedicated tables " +
         "(to or from `enterprise`), the data moves, which takes a minute or more: NDJSON, streamed, a " +
-        "`tenant` line at once (MIGRATING), then one when the move is over (ACTIVE on the new tier); " +
+        "`tenant` line at once (MIGRATING), again every minute while the move runs, then one when the " +
+        "move is over (ACTIVE on the new tier); " +
         "a move that fails restores the tenant on its old tier and ends the stream with an error",
       content: {
         "application/json": { schema: Tenant },

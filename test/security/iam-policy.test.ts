@@ -260,10 +260,15 @@ describe("least privilege", () => {
     expect(recordWrites.map((s) => s.Resource)).toEqual([{ "Fn::GetAtt": ["TenantsTable", "Arn"] }]);
   });
 
-  it("grants nothing the deployed code never calls: setting passwords (the local seed does) or describing secrets", () => {
-    const granted = [...ids("AWS::Serverless::Function").flatMap(allowedActionsOf), ...statements.flatMap(actionsOf)];
+  it("grants nothing the deployed code never calls: setting passwords (the local seed does), describing secrets, signing users out but for the users service", () => {
+    const functions = ids("AWS::Serverless::Function");
+    const granted = [...functions.flatMap(allowedActionsOf), ...statements.flatMap(actionsOf)];
     expect(granted).not.toContain("cognito-idp:AdminSetUserPassword");
     expect(granted).not.toContain("secretsmanager:DescribeSecret");
+    // Only disabling a user (PATCH /users/{id}) signs it out; offboarding deletes users instead.
+    expect(functions.filter((id) => allowedActionsOf(id).includes("cognito-idp:AdminUserGlobalSignOut"))).toEqual([
+      "UsersFunction",
+    ]);
   });
 });
 

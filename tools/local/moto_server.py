@@ -170,15 +170,18 @@ def _overrides(pool: CognitoIdpUserPool, client_id: str, username: str, source: 
         },
         "response": {"claimsAndScopeOverrideDetails": None},
     }
-    answer = _invoke(arn, event)
-    return (answer.get("response") or {}).get("claimsAndScopeOverrideDetails") or {}
+    response = _invoke(arn, event).get("response")
+    if response is None:
+        return {}
+    details = response.get("claimsAndScopeOverrideDetails") if isinstance(response, dict) else None
+    if not isinstance(response, dict) or not isinstance(details, (dict, type(None))):
+        raise UserLambdaValidationException("PreTokenGeneration answered a malformed response.")
+    return details or {}
 
 
 _create_jwt = CognitoIdpUserPool.create_jwt
 _create_access_token = CognitoIdpUserPool.create_access_token
 _create_id_token = CognitoIdpUserPool.create_id_token
-# The trigger's answer, from the access token (issued first) to the ID token of the same issue.
-_answers: dict[str, dict | None] = {}  # type: ignore[type-arg]
 
 
 def _create_jwt_with_overrides(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):  # type: ignore[no-untyped-def]
@@ -212,30 +215,35 @@ def _issued_with(details, create, *args):  # type: ignore[no-untyped-def]
         _issuing.overrides = None
 
 
+def _source() -> str:
+    return getattr(_issuing, "source", None) or "TokenGeneration_Authentication"
+
+
 def _access_token_with_trigger(self, client_id, username, origin_jti):  # type: ignore[no-untyped-def]
-    source = getattr(_issuing, "source", None) or "TokenGeneration_Authentication"
-    details = _overrides(self, client_id, username, source)
-    _answers[origin_jti] = details
-    while len(_answers) > 1000:
-        _answers.pop(next(iter(_answers)))
+    details = _overrides(self, client_id, username, _source())
+    # Every moto path issues the access token, then the ID token of the same issue, on one thread:
+    # the ID token takes this answer rather than calling the trigger a second time.
+    _issuing.answer = (origin_jti, details)
     return _issued_with(details, _create_access_token, self, client_id, username, origin_jti)
 
 
 def _id_token_with_trigger(self, client_id, username, origin_jti):  # type: ignore[no-untyped-def]
-    if origin_jti in _answers:
-        details = _answers.pop(origin_jti)
+    answer = getattr(_issuing, "answer", None)
+    _issuing.answer = None
+    if answer and answer[0] == origin_jti:
+        details = answer[1]
     else:
-        details = _overrides(self, client_id, username, "TokenGeneration_Authentication")
+        details = _overrides(self, client_id, username, _source())
     return _issued_with(details, _create_id_token, self, client_id, username, origin_jti)
 
 
-def _with_trigger_source(initiate):  # type: ignore[no-untyped-def]
+def _with_trigger_source(initiate, flow_position: int):  # type: ignore[no-untyped-def]
     """A backend's (Admin)InitiateAuth, telling the trigger whether tokens are refreshed."""
 
     def initiate_auth(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        # InitiateAuth(client_id, auth_flow, ...), AdminInitiateAuth(user_pool_id, client_id, auth_flow, ...)
-        flow = " ".join(str(value) for value in (kwargs.get("auth_flow"), *args[:3]))
-        _issuing.source = "TokenGeneration_RefreshTokens" if "REFRESH" in flow else None
+        flow = kwargs.get("auth_flow", args[flow_position] if len(args) > flow_position else "")
+        flow = getattr(flow, "value", flow)  # moto's AuthFlow enum or the request's text
+        _issuing.source = "TokenGeneration_RefreshTokens" if str(flow).startswith("REFRESH") else None
         try:
             return initiate(self, *args, **kwargs)
         finally:
@@ -247,8 +255,9 @@ def _with_trigger_source(initiate):  # type: ignore[no-untyped-def]
 CognitoIdpUserPool.create_jwt = _create_jwt_with_overrides  # type: ignore[method-assign]
 CognitoIdpUserPool.create_access_token = _access_token_with_trigger  # type: ignore[method-assign]
 CognitoIdpUserPool.create_id_token = _id_token_with_trigger  # type: ignore[method-assign]
-CognitoIdpBackend.initiate_auth = _with_trigger_source(CognitoIdpBackend.initiate_auth)  # type: ignore[method-assign]
-CognitoIdpBackend.admin_initiate_auth = _with_trigger_source(CognitoIdpBackend.admin_initiate_auth)  # type: ignore[method-assign]
+# initiate_auth(client_id, auth_flow, ...); admin_initiate_auth(user_pool_id, client_id, auth_flow, ...)
+CognitoIdpBackend.initiate_auth = _with_trigger_source(CognitoIdpBackend.initiate_auth, 1)  # type: ignore[method-assign]
+CognitoIdpBackend.admin_initiate_auth = _with_trigger_source(CognitoIdpBackend.admin_initiate_auth, 2)  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

@@ -71,19 +71,37 @@ export async function startTierChange(
   return { record: migrating, move: linesOf(migrating, moved) };
 }
 
+/** How often a move repeats the MIGRATING record: API Gateway ends a stream silent for 5 minutes. */
+export const MOVE_HEARTBEAT_MS = 60_000;
+
 /**
- * The record while the move runs, then once it is over. A reader that goes away does not stop the
- * move half way (the tenant would stay MIGRATING): the lines end when the move has, and a failure
- * nobody reads any more is logged.
+ * The record at once, again every `MOVE_HEARTBEAT_MS` while the move runs, then as the move left
+ * it. The move does not depend on the lines being read: a reader that goes away (the stream's
+ * cancel calls `return()`, which waits behind a pending read) ends them only once the move is
+ * over, so the invocation lasts as long as the move; a failure nobody reads any more is logged.
  */
 async function* linesOf(migrating: TenantRecord, moved: Promise<TenantRecord>): AsyncGenerator<TierChangeLine> {
-  let read = false;
+  let over = false;
   try {
     yield { type: "tenant", record: migrating };
-    read = true;
-    yield { type: "tenant", record: await moved };
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const beat = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), MOVE_HEARTBEAT_MS);
+      });
+      const record = await Promise.race([moved, beat]).finally(() => clearTimeout(timer));
+      if (record) {
+        over = true;
+        yield { type: "tenant", record };
+        return;
+      }
+      yield { type: "tenant", record: migrating };
+    }
+  } catch (error) {
+    over = true;
+    throw error;
   } finally {
-    if (!read) {
+    if (!over) {
       await moved.catch((error: unknown) => logFailure(logger, "tier change failed after its client went away", error));
     }
   }
@@ -125,10 +143,17 @@ async function move(deps: ChangeTierDeps, current: TenantRecord, tier: Tier, now
       now,
     );
   } catch (error) {
-    if (key) await deps.usageKeys?.deleteKey(key.keyId);
-    if (toSilo) await deps.siloTables.delete(deps.siloTables.namesFor(tenantId));
-    else await deps.data.deleteAll(tenantId, to);
-    await deps.records.transition(tenantId, ["MIGRATING"], { status: "ACTIVE" }, now);
+    try {
+      if (key) await deps.usageKeys?.deleteKey(key.keyId);
+      if (toSilo) await deps.siloTables.delete(deps.siloTables.namesFor(tenantId));
+      else await deps.data.deleteAll(tenantId, to);
+    } catch (undo) {
+      // What is left of the copy is removed by a later move (it clears its destination first) or
+      // by offboarding; the tenant must not stay MIGRATING for it.
+      logFailure(logger, "a failed tier change could not remove its partial copy", undo, { tenant_id: tenantId });
+    } finally {
+      await deps.records.transition(tenantId, ["MIGRATING"], { status: "ACTIVE" }, now);
+    }
     throw error;
   }
   // The switch is done: the old copy is unreachable now, so remove it.
