@@ -14,7 +14,7 @@ import { createEventPublisher } from "@tenantkit/tenant-context";
 import { afterAll, describe, expect, it } from "vitest";
 import { localCredentials } from "../../tools/local/aws-env.ts";
 import { LOCAL_STACK_NAME } from "../../tools/local/stack.ts";
-import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, stack, tokenOf } from "./client.ts";
+import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, ndjsonLines, stack, tokenOf } from "./client.ts";
 
 const PROBLEM = "application/problem+json";
 const busName = `${LOCAL_STACK_NAME}-events`;
@@ -213,10 +213,7 @@ describe("the audit trail", () => {
     const exported = await api("GET", "/audit/export", { as: GLOBEX_ADMIN });
     expect(exported.status).toBe(200);
     expect(exported.headers.get("content-type")).toContain("application/x-ndjson");
-    const lines = String(exported.body)
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line).eventId);
+    const lines = ndjsonLines(exported.body).map((line) => line.eventId);
     expect(lines.slice(0, 5)).toEqual([...ids].reverse());
 
     const basic = await api("GET", "/audit/export", { as: ACME_ADMIN });

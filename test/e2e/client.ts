@@ -68,6 +68,15 @@ export async function api(
   };
 }
 
+/** The values of an NDJSON body, one per line. */
+// biome-ignore lint/suspicious/noExplicitAny: lines are checked field by field in the tests
+export function ndjsonLines(body: unknown): any[] {
+  return String(body)
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+}
+
 export const ACME_ADMIN = "admin@acme.test";
 export const ACME_USER = "user@acme.test";
 export const GLOBEX_ADMIN = "admin@globex.test";

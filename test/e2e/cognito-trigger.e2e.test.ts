@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_PASSWORD } from "../../tools/local/seed.ts";
+import { parseToken } from "../security/support/tokens.ts";
 import { ACME_ADMIN, api, stack } from "./client.ts";
 
 const cognito = new CognitoIdentityProviderClient({
@@ -22,8 +23,7 @@ const cognito = new CognitoIdentityProviderClient({
 });
 afterAll(() => cognito.destroy());
 
-const claimsOf = (token: string | undefined) =>
-  JSON.parse(Buffer.from((token ?? "").split(".")[1] ?? "", "base64url").toString("utf8"));
+const claimsOf = (token: string | undefined) => parseToken(token ?? "").payload;
 
 const passwordSignIn = (clientId: string, username: string) =>
   cognito.send(

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-
 import { describe, expect, it } from "vitest";
 import { LOCAL_STACK_NAME } from "../../tools/local/stack.ts";
 import { cognitoTestUsers } from "../support/cognito-users.ts";
-import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, stack } from "./client.ts";
+import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, ndjsonLines, stack } from "./client.ts";
 
 const OPS = "ops@tenantkit.test";
 const PROBLEM = "application/problem+json";
@@ -137,10 +137,7 @@ describe("tenant lifecycle through the gateway", () => {
     await api("POST", "/products", { token, body: { name: "last one", priceCents: 1, currency: "EUR", stock: 1 } });
     const res = await api("DELETE", `/tenants/${tenantId}`, { as: OPS });
     expect(res.status).toBe(200);
-    const lines = String(res.body)
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
+    const lines = ndjsonLines(res.body);
     expect(lines[0]).toMatchObject({ type: "tenant" });
     expect(lines.some((l) => l.type === "item" && l.table === "products" && l.item.name === "last one")).toBe(true);
     expect(lines.at(-1)).toMatchObject({ type: "deleted", tenantId });
@@ -327,10 +324,7 @@ describe("tier changes through the gateway", () => {
       expect(moved.status, JSON.stringify(moved.body)).toBe(200);
       // Streamed, as the move outlasts a buffered answer: the tenant MIGRATING, then on its new tier.
       expect(moved.headers.get("content-type")).toBe("application/x-ndjson");
-      const lines = (moved.body as string)
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
+      const lines = ndjsonLines(moved.body);
       expect(lines).toEqual([
         { type: "tenant", tenant: expect.objectContaining({ tenantId, status: "MIGRATING" }) },
         { type: "tenant", tenant: expect.objectContaining({ tenantId, tier, status: "ACTIVE" }) },

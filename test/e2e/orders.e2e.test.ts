@@ -1,6 +1,6 @@
 /** The orders service through the local gateway: idempotency, atomic stock, cancel, isolation, export. */
 import { describe, expect, it } from "vitest";
-import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, stack, tokenOf } from "./client.ts";
+import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, ndjsonLines, stack, tokenOf } from "./client.ts";
 
 const PROBLEM = "application/problem+json";
 const GLOBEX_USER = "user@globex.test";
@@ -194,10 +194,7 @@ describe("orders through the gateway", () => {
     const exported = await call(GLOBEX_ADMIN, "GET", "/orders/export");
     expect(exported.status).toBe(200);
     expect(exported.headers.get("content-type")).toContain("application/x-ndjson");
-    const ids = String(exported.body)
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line).id);
+    const ids = ndjsonLines(exported.body).map((line) => line.id);
     expect(ids.slice(0, 2)).toEqual([second.body.id, first.body.id]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, newProduct, stack, tokenOf } from "./client.ts";
+import { ACME_ADMIN, ACME_USER, api, GLOBEX_ADMIN, ndjsonLines, newProduct, stack, tokenOf } from "./client.ts";
 
 const PROBLEM = "application/problem+json";
 
@@ -219,10 +219,7 @@ describe("export", () => {
       chunks += 1;
       text += decoder.decode(read.value, { stream: true });
     }
-    const lines = text
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
+    const lines = ndjsonLines(text);
     expect(lines.length).toBeGreaterThanOrEqual(600);
     expect(lines.every((p) => typeof p.id === "string" && !p.name.startsWith("Acme"))).toBe(true);
     expect(chunks).toBeGreaterThan(1);
